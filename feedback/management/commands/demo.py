@@ -1,0 +1,127 @@
+"""Set up a demo on the embedded default: migrate, seed a bilingual NPS survey, serve."""
+
+import random
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.urls import reverse
+
+from feedback.answering import FIELD_PREFIX, response_save_page
+from surveys import services
+from surveys.models import Contact, Invitation, Language, Survey
+
+DEMO_SURVEY_NAME = "Demo: customer NPS"
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "vocsite-demo"
+
+# (score, language, follow-up text) — the kind of answers a software company gets.
+DEMO_ANSWERS: list[tuple[int, str, str]] = [
+    (10, "en", "Support answered in five minutes and fixed it on the call."),
+    (9, "en", "The new dashboard saves me an hour every Monday."),
+    (9, "en", "Easy to set up, and the import just worked."),
+    (10, "en", "Best onboarding I've had with any vendor."),
+    (8, "en", "Good product, but the mobile app is slow to load."),
+    (7, "en", "Reports are useful, exporting to Excel is clumsy."),
+    (8, "en", "Works well. Would like single sign-on."),
+    (6, "en", "I waited forty minutes on hold before anyone answered."),
+    (3, "en", "The invoice was wrong two months in a row and nobody called back."),
+    (5, "en", "Search never finds the customer I type in."),
+    (2, "en", "The app logged me out three times during a demo to my boss."),
+    (4, "en", "Price went up 30% with no warning."),
+    (0, "en", "Cancelled after the outage. Lost a whole day of orders."),
+    (9, "en", "Friendly team, quick answers."),
+    (10, "en", "Honestly the best tool we pay for."),
+    (6, "en", "Setup took two weeks instead of two days."),
+    (7, "en", "Fine, nothing special."),
+    (9, "en", "The Slack integration is great."),
+    (1, "en", "Data export has been broken since the last update."),
+    (8, "en", "Good value for a small team."),
+    (10, "zh-hans", "客服响应很快，问题当天就解决了。"),
+    (9, "zh-hans", "界面简洁，上手很容易。"),
+    (9, "zh-hans", "报表功能帮我们节省了很多时间。"),
+    (8, "zh-hans", "整体不错，但是手机端加载有点慢。"),
+    (7, "zh-hans", "功能够用，价格偏贵。"),
+    (6, "zh-hans", "打客服电话等了四十分钟才有人接。"),
+    (3, "zh-hans", "发票连续两个月开错了，也没人回电话。"),
+    (2, "zh-hans", "系统经常卡顿，导出数据总是失败。"),
+    (5, "zh-hans", "搜索功能找不到客户，很不方便。"),
+    (0, "zh-hans", "服务中断了一整天，损失了很多订单。"),
+    (10, "zh-hans", "非常好用，已经推荐给朋友了。"),
+    (9, "zh-hans", "培训很专业，团队很耐心。"),
+    (4, "zh-hans", "涨价没有提前通知。"),
+    (8, "zh-hans", "还可以，希望支持单点登录。"),
+    (10, "zh-hans", "数据导入很顺利，体验很好。"),
+    (6, "zh-hans", "部署时间比预期长了很多。"),
+]
+EN_NAMES = ["Alice Martin", "Ben Carter", "Chloe Davis", "Daniel Evans", "Emma Foster", "Felix Grant", "Grace Hill"]
+ZH_NAMES = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊"]
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed a demo (a bilingual NPS survey with responses, an admin login) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="Seed and print the URLs, but do not serve.")
+        parser.add_argument("--addrport", default="127.0.0.1:8000", help="Where to serve (default 127.0.0.1:8000).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self._ensure_admin()
+        survey = Survey.objects.filter(name=DEMO_SURVEY_NAME).first() or self._seed()
+        self._print_links(survey)
+        if not options["no_serve"]:
+            call_command("runserver", options["addrport"], use_reloader=False)
+
+    def _ensure_admin(self) -> None:
+        users = get_user_model()
+        if not users.objects.filter(username=ADMIN_USERNAME).exists():
+            users.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
+
+    @transaction.atomic
+    def _seed(self) -> Survey:
+        survey = services.survey_create_from_template(template="nps", name=DEMO_SURVEY_NAME)
+        survey.anonymous_link_enabled = True
+        survey.save(update_fields=["anonymous_link_enabled"])
+        services.survey_publish(survey=survey)
+        for template in ["csat", "ces", "enps"]:
+            services.survey_create_from_template(template=template)
+        chooser = random.Random(7)
+        for number, (score, language, text) in enumerate(DEMO_ANSWERS):
+            names = ZH_NAMES if language == Language.CHINESE else EN_NAMES
+            contact = Contact.objects.create(
+                email=f"customer{number + 1}@example.com",
+                name=names[number % len(names)],
+                language=language,
+                attributes={"plan": chooser.choice(["starter", "team", "enterprise"])},
+            )
+            invitation = services.invitation_create_personal(survey=survey, contact=contact)
+            self._answer(invitation, score, language, text)
+        for number, language in enumerate([Language.ENGLISH, Language.CHINESE], start=len(DEMO_ANSWERS) + 1):
+            contact = Contact.objects.create(email=f"customer{number}@example.com", language=language, name="")
+            services.invitation_create_personal(survey=survey, contact=contact)
+        return survey
+
+    def _answer(self, invitation: Invitation, score: int, language: str, text: str) -> None:
+        follow_up = "disappointed" if score <= 6 else "improve" if score <= 8 else "loved"
+        pages = [{FIELD_PREFIX + "nps": [str(score)]}, {FIELD_PREFIX + follow_up: [text]}, {FIELD_PREFIX + "may_contact": ["yes" if score <= 6 else "no"]}]
+        for page, data in enumerate(pages, start=1):
+            response_save_page(token=invitation.token, page=page, data=data, language=language)
+
+    def _print_links(self, survey: Survey) -> None:
+        site = settings.SITE_URL
+        unanswered = Invitation.objects.filter(survey=survey, responded_at__isnull=True).select_related("contact")
+        lines = [
+            "",
+            "vocsite is ready.",
+            f"  Admin:          {site}{reverse('admin:index')}",
+            f"  Login:          {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
+            f"  API docs:       {site}{reverse('api-docs')}",
+            f"  Anonymous link: {survey.anonymous_url()}",
+        ]
+        lines += [f"  Answer as {inv.contact.email} ({inv.contact.language}): {inv.answer_url()}?score=9" for inv in unanswered]
+        lines.append(f"  Emails are written to: {getattr(settings, 'EMAIL_FILE_PATH', '(not a file backend)')}")
+        self.stdout.write("\n".join(lines) + "\n")

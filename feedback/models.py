@@ -1,0 +1,152 @@
+"""What comes back: survey responses and their answers."""
+
+from datetime import datetime
+
+from django.db import connection, models
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Contact, Invitation, Language, Question, Survey
+
+
+class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
+    def completed(self) -> "SurveyResponseQuerySet":
+        """Responses the respondent finished."""
+        return self.filter(status=SurveyResponse.Status.COMPLETED)
+
+    def upsert_unless_completed(
+        self,
+        *,
+        invitation: Invitation,
+        survey_version: int,
+        language: str,
+        page: int,
+        score: int | None,
+        completed_at: datetime | None,
+        now: datetime,
+    ) -> int | None:
+        """Create the invitation's response or advance it; None when it was already completed.
+
+        One statement, safe under concurrent submits: the unique invitation constraint makes
+        a second writer wait for the first and then find the row, and the WHERE clause leaves
+        a completed response untouched, so a resubmission changes nothing.
+        """
+        table = SurveyResponse._meta.db_table
+        status = SurveyResponse.Status.COMPLETED if completed_at else SurveyResponse.Status.IN_PROGRESS
+        sql = f"""
+            INSERT INTO {table} (invitation_id, survey_id, survey_version, contact_id, language, status,
+                                 current_page, score, started_at, updated_at, completed_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (invitation_id) DO UPDATE SET
+                status = excluded.status,
+                current_page = excluded.current_page,
+                score = COALESCE(excluded.score, {table}.score),
+                language = excluded.language,
+                updated_at = excluded.updated_at,
+                completed_at = excluded.completed_at
+            WHERE {table}.status = %s
+            RETURNING id
+        """
+        params = [
+            invitation.pk,
+            invitation.survey_id,
+            survey_version,
+            invitation.contact_id,
+            language,
+            status,
+            page,
+            score,
+            now,
+            now,
+            completed_at,
+            SurveyResponse.Status.IN_PROGRESS,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+
+class SurveyResponse(models.Model):
+    """One person's answers to one survey, through one invitation."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    survey_version = models.PositiveIntegerField(_("survey version"))
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses")
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True
+    )
+    current_page = models.PositiveSmallIntegerField(default=1)
+    score = models.SmallIntegerField(_("score"), null=True, blank=True, help_text=_("The first scored answer."))
+    started_at = models.DateTimeField(_("started"))
+    updated_at = models.DateTimeField(_("last saved"))
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    objects = SurveyResponseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        ordering = ["-started_at"]
+        constraints = [
+            # The OneToOneField's unique index is the one response per invitation rule; this
+            # names the rule's companion: a completed response always has its time.
+            models.CheckConstraint(
+                condition=~models.Q(status="completed") | models.Q(completed_at__isnull=False),
+                name="response_completed_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["survey", "completed_at"], name="response_survey_completed"),
+            models.Index(fields=["survey", "score"], name="response_survey_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} #{self.pk}"
+
+    def is_completed(self) -> bool:
+        return self.status == self.Status.COMPLETED
+
+
+class Answer(models.Model):
+    """An answer to one question. It points at the question row of the version answered."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    number = models.SmallIntegerField(_("score"), null=True, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    choices = models.JSONField(_("chosen"), default=list, blank=True)
+    answered_at = models.DateTimeField(_("answered"))
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.key}: {self.display_value()}"
+
+    @property
+    def value(self) -> int | str | list[str] | None:
+        """The answer as the rules module sees it: a score, a text or chosen values."""
+        if self.number is not None:
+            return self.number
+        if self.question.kind == Question.Kind.SINGLE_CHOICE:
+            return self.choices[0] if self.choices else None
+        if self.question.kind == Question.Kind.MULTIPLE_CHOICE:
+            return list(self.choices)
+        return self.text or None
+
+    def display_value(self, language: str = Language.ENGLISH) -> str:
+        if self.number is not None:
+            return str(self.number)
+        if self.choices:
+            return ", ".join(self.question.choice_label(value, language) for value in self.choices)
+        return self.text

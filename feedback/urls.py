@@ -1,0 +1,12 @@
+from django.urls import path
+
+from feedback import views
+
+app_name = "feedback"
+
+urlpatterns = [
+    path("s/<str:token>/", views.answer, name="answer"),
+    path("s/<str:token>/thanks/", views.thanks, name="thanks"),
+    path("a/<str:survey_token>/", views.anonymous, name="anonymous"),
+    path("staff/surveys/<int:survey_id>/preview/", views.preview, name="preview"),
+]

@@ -1,0 +1,341 @@
+"""The public pages a customer answers on, and the staff preview of them.
+
+No login and no session: the unguessable token in the URL is the credential, which is why
+these views are exempt from CSRF (a forger would need the token, and with it could answer
+anyway). Every page works without JavaScript.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from feedback import answering
+from feedback.answering import AnsweringState, LinkNotFound, PageInvalid, SurveyNotOpen
+from surveys import rules
+from surveys.models import Language, Question, Survey, localized
+
+SUPPORTED_LANGUAGES = {code for code, _label in Language.choices}
+
+
+def error_message(error: rules.AnswerError) -> str:
+    """The respondent-facing sentence for one answer error, in the active language."""
+    messages = {
+        "required": _("Please answer this question."),
+        "not_a_number": _("Please choose a number."),
+        "invalid_choice": _("Please choose one of the options shown."),
+        "unknown_question": _(
+            "This form contained answers to questions that are not on this page. "
+            "Please check your answers and send them again."
+        ),
+        "wrong_page": _("That page is not available yet. Please continue from where you left off."),
+    }
+    if error.code == "out_of_range":
+        low, high = error.params
+        return _("Please choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+    return messages[error.code]
+
+
+def respondent_language(request: HttpRequest, state: AnsweringState | None = None) -> str:
+    """The page language: an explicit choice, then the response's, the contact's, the browser's."""
+    requested = request.GET.get("lang") or request.POST.get("lang")
+    if requested in SUPPORTED_LANGUAGES:
+        return requested
+    if state is not None and state.response is not None:
+        return state.response.language
+    if state is not None and state.invitation.contact is not None:
+        return state.invitation.contact.language
+    browser = translation.get_language_from_request(request)
+    return browser if browser in SUPPORTED_LANGUAGES else Language.ENGLISH
+
+
+def problem_page(request: HttpRequest, *, kind: str, status: int, language: str | None = None) -> HttpResponse:
+    """A friendly page for a link that cannot be answered, in the respondent's language."""
+    with translation.override(language or respondent_language(request)):
+        titles = {
+            "not_found": _("This link is not valid"),
+            "closed": _("This survey is closed"),
+            "not_open": _("This survey is not open yet"),
+        }
+        bodies = {
+            "not_found": _(
+                "We could not find a survey for this link. Please check that you copied the whole link "
+                "from the email."
+            ),
+            "closed": _("Thank you for your interest. This survey no longer accepts answers."),
+            "not_open": _("This survey has not started yet. Please try again later."),
+        }
+        context = {"title": titles[kind], "body": bodies[kind], "language": translation.get_language()}
+        return render(request, "feedback/problem.html", context, status=status)
+
+
+def not_open_page(request: HttpRequest, survey: Survey, language: str) -> HttpResponse:
+    if survey.status == Survey.Status.CLOSED:
+        return problem_page(request, kind="closed", status=410, language=language)
+    return problem_page(request, kind="not_open", status=404, language=language)
+
+
+def _page_url(name: str, token: str, *, language: str, page: int | None = None) -> str:
+    query: dict[str, Any] = {"lang": language}
+    if page is not None:
+        query["page"] = page
+    return f"{reverse(name, args=[token])}?{urlencode(query)}"
+
+
+def _int_param(params: QueryDict, name: str) -> int | None:
+    try:
+        return int(params.get(name, ""))
+    except ValueError:
+        return None
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """A personal (or continued anonymous) link: show the current page, or save a page."""
+    if request.method == "POST":
+        return _answer_post(request, token)
+    try:
+        state = answering.answering_state_for_token(token=token)
+    except LinkNotFound:
+        return problem_page(request, kind="not_found", status=404)
+    language = respondent_language(request, state)
+    if state.completed:
+        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=language))
+    if not state.survey.accepts_answers():
+        return not_open_page(request, state.survey, language)
+    answering.invitation_mark_opened(invitation=state.invitation)
+    page = _int_param(request.GET, "page")
+    if page not in state.pages() or page > state.resume_page():
+        page = state.resume_page()
+    return _render_page(request, state, page=page, language=language, action=request.path)
+
+
+def _answer_post(request: HttpRequest, token: str) -> HttpResponse:
+    language = respondent_language(request)
+    page = _int_param(request.POST, "page") or 1
+    try:
+        saved = answering.response_save_page(token=token, page=page, data=_lists(request.POST), language=language)
+    except LinkNotFound:
+        return problem_page(request, kind="not_found", status=404, language=language)
+    except SurveyNotOpen:
+        return not_open_page(request, answering.answering_state_for_token(token=token).survey, language)
+    except PageInvalid as invalid:
+        state = answering.answering_state_for_token(token=token)
+        if "" in invalid.errors and invalid.errors[""].code == "wrong_page":
+            return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
+        return _render_page(request, state, page=page, language=language, action=request.path, invalid=invalid)
+    if saved.completed:
+        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=language))
+    return HttpResponseRedirect(_page_url("feedback:answer", token, language=language, page=saved.next_page))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def anonymous(request: HttpRequest, survey_token: str) -> HttpResponse:
+    """The survey's shared link: each person who saves a first page gets a link of their own."""
+    try:
+        state = answering.answering_state_for_anonymous(survey_token=survey_token)
+    except LinkNotFound:
+        return problem_page(request, kind="not_found", status=404)
+    language = respondent_language(request, state)
+    if not state.survey.accepts_answers():
+        return not_open_page(request, state.survey, language)
+    if request.method == "GET":
+        return _render_page(request, state, page=state.resume_page(), language=language, action=request.path)
+    try:
+        token, saved = answering.response_save_anonymous_page(
+            survey_token=survey_token, data=_lists(request.POST), language=language
+        )
+    except PageInvalid as invalid:
+        return _render_page(
+            request, state, page=state.resume_page(), language=language, action=request.path, invalid=invalid
+        )
+    if saved.completed:
+        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=language))
+    return HttpResponseRedirect(_page_url("feedback:answer", token, language=language, page=saved.next_page))
+
+
+@require_http_methods(["GET"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    """The thank-you page, in the language the person answered in."""
+    try:
+        state = answering.answering_state_for_token(token=token)
+    except LinkNotFound:
+        return problem_page(request, kind="not_found", status=404)
+    language = respondent_language(request, state)
+    if not state.completed:
+        return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
+    with translation.override(language):
+        message = localized(state.survey, "thank_you", language) or _("Thank you for your answers.")
+        context = {
+            "title": localized(state.survey, "title", language),
+            "message": message,
+            "language": language,
+            "languages": _language_links(request, language),
+        }
+        return render(request, "feedback/thanks.html", context)
+
+
+@staff_member_required
+@require_http_methods(["GET"])
+def preview(request: HttpRequest, survey_id: int) -> HttpResponse:
+    """Staff see a page of the current version as a respondent would; nothing can be saved."""
+    survey = get_object_or_404(Survey, pk=survey_id)
+    state = answering.answering_state_for_preview(survey=survey)
+    language = respondent_language(request, state)
+    pages = state.pages() or [1]
+    page = _int_param(request.GET, "page")
+    page = page if page in {q.page for q in state.questions} else pages[0]
+    return _render_page(request, state, page=page, language=language, action="", preview=True)
+
+
+def _lists(data: QueryDict) -> dict[str, list[str]]:
+    return {key: data.getlist(key) for key in data}
+
+
+def _language_links(request: HttpRequest, current: str) -> list[dict[str, Any]]:
+    links = []
+    for code, label in Language.choices:
+        query = request.GET.copy()
+        query["lang"] = code
+        links.append({"code": code, "label": label, "url": f"?{query.urlencode()}", "current": code == current})
+    return links
+
+
+def _render_page(
+    request: HttpRequest,
+    state: AnsweringState,
+    *,
+    page: int,
+    language: str,
+    action: str,
+    invalid: PageInvalid | None = None,
+    preview: bool = False,
+) -> HttpResponse:
+    with translation.override(language):
+        questions = state.questions_on(page) if not preview else [q for q in state.questions if q.page == page]
+        link_score, link_score_error = _score_from_link(request, state, questions, page)
+        fields = [
+            _question_context(
+                question,
+                language=language,
+                values=_values_for(question, state=state, invalid=invalid, link_score=link_score),
+                error=invalid.errors.get(question.key) if invalid else None,
+                preview=preview,
+                show_if=state.questions,
+            )
+            for question in questions
+        ]
+        form_error = error_message(invalid.errors[""]) if invalid and "" in invalid.errors else None
+        pages = state.pages() or [1]
+        if preview:
+            pages = sorted({q.page for q in state.questions}) or [1]
+        next_pages = [p for p in pages if p > page]
+        previous = [p for p in pages if p < page]
+        context = {
+            "survey": state.survey,
+            "title": localized(state.survey, "title", language),
+            "intro": localized(state.survey, "intro", language) if page == pages[0] else "",
+            "fields": fields,
+            "page": page,
+            "page_number": pages.index(page) + 1 if page in pages else 1,
+            "page_count": len(pages),
+            "is_last": not next_pages,
+            "previous_url": f"?{urlencode({'lang': language, 'page': previous[-1]})}" if previous else "",
+            "action": action,
+            "language": language,
+            "languages": _language_links(request, language),
+            "form_error": form_error or link_score_error,
+            "error_count": len(invalid.errors) if invalid else 0,
+            "preview": preview,
+        }
+        status = 400 if invalid or link_score_error else 200
+        return render(request, "feedback/answer.html", context, status=status)
+
+
+def _text_limit(question: Question) -> int:
+    return rules.SHORT_TEXT_MAX_LENGTH if question.kind == "short_text" else settings.ANSWER_TEXT_MAX_LENGTH
+
+
+def _score_from_link(
+    request: HttpRequest, state: AnsweringState, questions: list[Question], page: int
+) -> tuple[int | None, str | None]:
+    """The ?score= of a one-click email link, for the first question; never saved by a GET."""
+    raw = request.GET.get("score")
+    if raw is None or request.method != "GET" or not questions or not questions[0].is_scored():
+        return None, None
+    if questions[0].key in state.answers:
+        return None, None
+    try:
+        return rules.parse_answer(questions[0], [raw], text_max_length=1), None  # type: ignore[return-value]
+    except rules.AnswerError as error:
+        return None, error_message(error)
+
+
+def _values_for(
+    question: Question, *, state: AnsweringState, invalid: PageInvalid | None, link_score: int | None
+) -> list[str]:
+    if invalid is not None:
+        return invalid.submitted.get(question.key, [])
+    saved = state.answers.get(question.key)
+    if saved is None:
+        return [str(link_score)] if link_score is not None and question.is_scored() else []
+    return [str(item) for item in saved] if isinstance(saved, list) else [str(saved)]
+
+
+def _question_context(
+    question: Question,
+    *,
+    language: str,
+    values: Sequence[str],
+    error: rules.AnswerError | None,
+    preview: bool,
+    show_if: Sequence[Question],
+) -> dict[str, Any]:
+    scale = question.scale
+    options: list[dict[str, Any]] = []
+    if scale is not None:
+        low, high = scale
+        options = [{"value": str(n), "label": str(n), "checked": str(n) in values} for n in range(low, high + 1)]
+    elif question.choices:
+        options = [
+            {"value": value, "label": label, "checked": value in values}
+            for value, label in question.localized_choices(language)
+        ]
+    return {
+        "question": question,
+        "name": answering.FIELD_PREFIX + question.key,
+        "id": f"q-{question.key}",
+        "text": question.text(language),
+        "help": question.help(language),
+        "options": options,
+        "value": values[0] if values else "",
+        "error": error_message(error) if error else "",
+        "branch_note": _branch_note(question, show_if) if preview else "",
+        "max_length": _text_limit(question),
+    }
+
+
+def _branch_note(question: Question, questions: Sequence[Question]) -> str:
+    if not question.show_if_key:
+        return ""
+    if question.show_if_values:
+        return _("Shown only when %(key)s is one of: %(values)s") % {
+            "key": question.show_if_key,
+            "values": ", ".join(question.show_if_values),
+        }
+    return _("Shown only when %(key)s is between %(low)s and %(high)s") % {
+        "key": question.show_if_key,
+        "low": question.show_if_min if question.show_if_min is not None else "…",
+        "high": question.show_if_max if question.show_if_max is not None else "…",
+    }

@@ -1,0 +1,240 @@
+"""Survey design and distribution: surveys, their versioned questions, contacts, invitations."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from surveys import rules
+
+
+def new_token() -> str:
+    """An unguessable URL token: 192 random bits, URL-safe (32 characters)."""
+    return secrets.token_urlsafe(24)
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    CHINESE = "zh-hans", _("Simplified Chinese")
+
+
+def localized(obj: models.Model, field: str, language: str) -> str:
+    """The Chinese text of a bilingual field when asked for and present, else the English."""
+    if language == Language.CHINESE:
+        chinese = getattr(obj, f"{field}_zh")
+        if chinese:
+            return chinese
+    return getattr(obj, f"{field}_en")
+
+
+class SurveyQuerySet(models.QuerySet["Survey"]):
+    def live(self) -> "SurveyQuerySet":
+        """Surveys that accept answers."""
+        return self.filter(status=Survey.Status.LIVE)
+
+
+class Survey(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        LIVE = "live", _("Live")
+        CLOSED = "closed", _("Closed")
+
+    name = models.CharField(_("internal name"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    version = models.PositiveIntegerField(
+        _("current version"),
+        default=1,
+        help_text=_("Editing the questions of a survey that has responses starts a new version."),
+    )
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    intro_en = models.TextField(_("introduction (English)"), blank=True)
+    intro_zh = models.TextField(_("introduction (Chinese)"), blank=True)
+    thank_you_en = models.TextField(_("thank-you message (English)"), blank=True)
+    thank_you_zh = models.TextField(_("thank-you message (Chinese)"), blank=True)
+    anonymous_link_enabled = models.BooleanField(
+        _("anonymous link enabled"),
+        default=False,
+        help_text=_("Anyone with the anonymous link can answer, without a personal invitation."),
+    )
+    anonymous_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SurveyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def accepts_answers(self) -> bool:
+        return self.status == self.Status.LIVE
+
+    def current_questions(self) -> "QuestionQuerySet":
+        return Question.objects.of_version(survey_id=self.pk, version=self.version)
+
+    def anonymous_url(self) -> str:
+        return settings.SITE_URL + reverse("feedback:anonymous", args=[self.anonymous_token])
+
+
+class QuestionQuerySet(models.QuerySet["Question"]):
+    def of_version(self, *, survey_id: int, version: int) -> "QuestionQuerySet":
+        """The questions of one survey version, in page and position order."""
+        return self.filter(survey_id=survey_id, version=version).order_by("page", "position", "pk")
+
+
+class Question(models.Model):
+    """One question of one survey version. Rows of versions that have answers never change."""
+
+    class Kind(models.TextChoices):
+        NPS = "nps", _("Net Promoter Score (0-10)")
+        CSAT = "csat", _("Customer satisfaction (1-5)")
+        CES = "ces", _("Customer effort (1-7)")
+        STARS = "stars", _("Star rating (1-5)")
+        SINGLE_CHOICE = "single_choice", _("Single choice")
+        MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+        SHORT_TEXT = "short_text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    version = models.PositiveIntegerField(default=1)
+    key = models.SlugField(
+        _("key"),
+        max_length=50,
+        help_text=_("Stays the same across versions, so answers to 'the same question' can be compared."),
+    )
+    page = models.PositiveSmallIntegerField(_("page"), default=1)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    text_en = models.CharField(_("question (English)"), max_length=500)
+    text_zh = models.CharField(_("question (Chinese)"), max_length=500, blank=True)
+    help_en = models.CharField(_("help text (English)"), max_length=500, blank=True)
+    help_zh = models.CharField(_("help text (Chinese)"), max_length=500, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_("For choice questions: a list of {value, en, zh}."),
+    )
+    show_if_key = models.SlugField(
+        _("show only if question"),
+        max_length=50,
+        blank=True,
+        help_text=_("Key of a question on an earlier page; empty to always show."),
+    )
+    show_if_min = models.SmallIntegerField(_("...scored at least"), null=True, blank=True)
+    show_if_max = models.SmallIntegerField(_("...scored at most"), null=True, blank=True)
+    show_if_values = models.JSONField(_("...or chose one of"), default=list, blank=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["version", "page", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "version", "key"], name="question_unique_key_per_version"),
+            models.CheckConstraint(
+                condition=models.Q(show_if_min__isnull=True)
+                | models.Q(show_if_max__isnull=True)
+                | models.Q(show_if_min__lte=models.F("show_if_max")),
+                name="question_show_if_range_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["survey", "version", "page", "position"], name="question_version_order")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.text_en}"
+
+    @property
+    def scale(self) -> tuple[int, int] | None:
+        return rules.scale_of(self.kind)
+
+    def is_scored(self) -> bool:
+        return self.scale is not None
+
+    def text(self, language: str) -> str:
+        return localized(self, "text", language)
+
+    def help(self, language: str) -> str:
+        return localized(self, "help", language)
+
+    def choice_label(self, value: str, language: str) -> str:
+        for choice in self.choices:
+            if str(choice["value"]) == value:
+                return (choice.get("zh") if language == Language.CHINESE else None) or choice.get("en") or value
+        return value
+
+    def localized_choices(self, language: str) -> list[tuple[str, str]]:
+        return [(str(choice["value"]), self.choice_label(str(choice["value"]), language)) for choice in self.choices]
+
+
+class Contact(models.Model):
+    """A customer who can be surveyed."""
+
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    account_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+    )
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [models.UniqueConstraint(Lower("email"), name="contact_unique_email_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Invitation(models.Model):
+    """The right to answer a survey once, carried by an unguessable token in a link."""
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", _("Personal link")
+        ANONYMOUS = "anonymous", _("Anonymous link")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSONAL)
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(_("link first opened"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("answered"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="anonymous") | models.Q(contact__isnull=False),
+                name="invitation_personal_has_contact",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.contact or _('anonymous')}"
+
+    def answer_url(self) -> str:
+        """The absolute personal link, built from SITE_URL (never from a request's Host)."""
+        return settings.SITE_URL + reverse("feedback:answer", args=[self.token])

@@ -1,0 +1,26 @@
+"""Root URLs: admin, the public answering pages, the REST API and its documentation."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from feedback.api import SurveyResponseViewSet
+from surveys.api import SurveyViewSet
+
+router = DefaultRouter()
+router.register("surveys", SurveyViewSet, basename="survey")
+router.register("responses", SurveyResponseViewSet, basename="response")
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("feedback.urls")),
+]
+
+admin.site.site_header = "vocsite"
+admin.site.site_title = "vocsite"
