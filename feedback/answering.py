@@ -79,6 +79,18 @@ class PageSaved:
     response_id: int | None
     completed: bool
     next_page: int | None
+    language: str
+
+
+def language_for(state: AnsweringState, *, chosen: str | None, browser: str) -> str:
+    """The respondent's language: an explicit choice, then the response's, the contact's, the browser's."""
+    if chosen:
+        return chosen
+    if state.response is not None:
+        return state.response.language
+    if state.invitation.contact is not None:
+        return state.invitation.contact.language
+    return browser
 
 
 def answering_state_for_token(*, token: str) -> AnsweringState:
@@ -127,13 +139,14 @@ def invitation_mark_opened(*, invitation: Invitation) -> None:
 
 @transaction.atomic
 def response_save_page(
-    *, token: str, page: int, data: Mapping[str, Sequence[str]], language: str
+    *, token: str, page: int, data: Mapping[str, Sequence[str]], language: str | None, browser_language: str = "en"
 ) -> PageSaved:
     """Validate and save one page of answers; finishing the last page completes the response.
 
     Idempotent per invitation: a completed response is never changed, whoever submits again.
     """
     state = answering_state_for_token(token=token)
+    language = language_for(state, chosen=language, browser=browser_language)
     return _save_page(state, page=page, data=data, language=language)
 
 
@@ -148,19 +161,15 @@ def response_save_anonymous_page(
     """
     state = answering_state_for_anonymous(survey_token=survey_token)
     first_page = state.resume_page()
-    state = AnsweringState(
-        invitation_create_anonymous(survey=state.survey), state.survey, state.questions, {}, None
-    )
+    state = AnsweringState(invitation_create_anonymous(survey=state.survey), state.survey, state.questions, {}, None)
     return state.invitation.token, _save_page(state, page=first_page, data=data, language=language)
 
 
-def _save_page(
-    state: AnsweringState, *, page: int, data: Mapping[str, Sequence[str]], language: str
-) -> PageSaved:
+def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[str]], language: str) -> PageSaved:
     if not state.survey.accepts_answers():
         raise SurveyNotOpen
     if state.completed:
-        return PageSaved(state.response.pk if state.response else None, completed=True, next_page=None)
+        return PageSaved(state.response.pk if state.response else None, True, None, language)
     if page not in state.pages() or page > state.resume_page():
         raise PageInvalid({"": rules.AnswerError("wrong_page")})
 
@@ -184,7 +193,7 @@ def _save_page(
     )
     if response_id is None:
         # Another submission completed it first (a second tab, a double click).
-        return PageSaved(None, completed=True, next_page=None)
+        return PageSaved(None, True, None, language)
 
     by_key = {question.key: question for question in page_questions}
     rows = [
@@ -201,7 +210,7 @@ def _save_page(
         _forget_answers_no_longer_shown(response_id, state.questions, answers, page_values)
     if next_page is None:
         Invitation.objects.filter(pk=state.invitation.pk, responded_at__isnull=True).update(responded_at=now)
-    return PageSaved(response_id, completed=next_page is None, next_page=next_page)
+    return PageSaved(response_id, next_page is None, next_page, language)
 
 
 def _parse_page(questions: list[Question], data: Mapping[str, Sequence[str]]) -> dict[str, rules.AnswerValue | None]:
@@ -214,9 +223,7 @@ def _parse_page(questions: list[Question], data: Mapping[str, Sequence[str]]) ->
     for question in questions:
         raw = list(data.get(FIELD_PREFIX + question.key, []))
         try:
-            values[question.key] = rules.parse_answer(
-                question, raw, text_max_length=settings.ANSWER_TEXT_MAX_LENGTH
-            )
+            values[question.key] = rules.parse_answer(question, raw, text_max_length=settings.ANSWER_TEXT_MAX_LENGTH)
         except rules.AnswerError as error:
             errors[question.key] = error
     if errors:

@@ -29,5 +29,8 @@ class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["started_at", "completed_at", "score"]
 
     def get_queryset(self) -> QuerySet[SurveyResponse]:
-        answers = Prefetch("answers", queryset=Answer.objects.select_related("question").order_by("question__page", "question__position"))
+        answers = Prefetch(
+            "answers",
+            queryset=Answer.objects.select_related("question").order_by("question__page", "question__position"),
+        )
         return SurveyResponse.objects.prefetch_related(answers).order_by("-started_at", "-pk")

@@ -45,17 +45,22 @@ def error_message(error: rules.AnswerError) -> str:
     return messages[error.code]
 
 
-def respondent_language(request: HttpRequest, state: AnsweringState | None = None) -> str:
-    """The page language: an explicit choice, then the response's, the contact's, the browser's."""
+def chosen_language(request: HttpRequest) -> str | None:
+    """A language the person picked on the page (the ?lang= switch or the form's field)."""
     requested = request.GET.get("lang") or request.POST.get("lang")
-    if requested in SUPPORTED_LANGUAGES:
-        return requested
-    if state is not None and state.response is not None:
-        return state.response.language
-    if state is not None and state.invitation.contact is not None:
-        return state.invitation.contact.language
+    return requested if requested in SUPPORTED_LANGUAGES else None
+
+
+def browser_language(request: HttpRequest) -> str:
     browser = translation.get_language_from_request(request)
     return browser if browser in SUPPORTED_LANGUAGES else Language.ENGLISH
+
+
+def respondent_language(request: HttpRequest, state: AnsweringState | None = None) -> str:
+    """The page language: an explicit choice, then the response's, the contact's, the browser's."""
+    if state is None:
+        return chosen_language(request) or browser_language(request)
+    return answering.language_for(state, chosen=chosen_language(request), browser=browser_language(request))
 
 
 def problem_page(request: HttpRequest, *, kind: str, status: int, language: str | None = None) -> HttpResponse:
@@ -68,8 +73,7 @@ def problem_page(request: HttpRequest, *, kind: str, status: int, language: str 
         }
         bodies = {
             "not_found": _(
-                "We could not find a survey for this link. Please check that you copied the whole link "
-                "from the email."
+                "We could not find a survey for this link. Please check that you copied the whole link from the email."
             ),
             "closed": _("Thank you for your interest. This survey no longer accepts answers."),
             "not_open": _("This survey has not started yet. Please try again later."),
@@ -121,22 +125,33 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _answer_post(request: HttpRequest, token: str) -> HttpResponse:
-    language = respondent_language(request)
     page = _int_param(request.POST, "page") or 1
     try:
-        saved = answering.response_save_page(token=token, page=page, data=_lists(request.POST), language=language)
+        saved = answering.response_save_page(
+            token=token,
+            page=page,
+            data=_lists(request.POST),
+            language=chosen_language(request),
+            browser_language=browser_language(request),
+        )
     except LinkNotFound:
-        return problem_page(request, kind="not_found", status=404, language=language)
+        return problem_page(request, kind="not_found", status=404)
     except SurveyNotOpen:
-        return not_open_page(request, answering.answering_state_for_token(token=token).survey, language)
+        state = answering.answering_state_for_token(token=token)
+        return not_open_page(request, state.survey, respondent_language(request, state))
     except PageInvalid as invalid:
         state = answering.answering_state_for_token(token=token)
+        language = respondent_language(request, state)
         if "" in invalid.errors and invalid.errors[""].code == "wrong_page":
             return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
         return _render_page(request, state, page=page, language=language, action=request.path, invalid=invalid)
+    return _after_save(token, saved)
+
+
+def _after_save(token: str, saved: answering.PageSaved) -> HttpResponse:
     if saved.completed:
-        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=language))
-    return HttpResponseRedirect(_page_url("feedback:answer", token, language=language, page=saved.next_page))
+        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=saved.language))
+    return HttpResponseRedirect(_page_url("feedback:answer", token, language=saved.language, page=saved.next_page))
 
 
 @csrf_exempt
@@ -160,9 +175,7 @@ def anonymous(request: HttpRequest, survey_token: str) -> HttpResponse:
         return _render_page(
             request, state, page=state.resume_page(), language=language, action=request.path, invalid=invalid
         )
-    if saved.completed:
-        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=language))
-    return HttpResponseRedirect(_page_url("feedback:answer", token, language=language, page=saved.next_page))
+    return _after_save(token, saved)
 
 
 @require_http_methods(["GET"])

@@ -24,7 +24,17 @@ class QuestionInline(admin.StackedInline):
     extra = 0
     ordering = ["page", "position", "pk"]
     fieldsets = [
-        (None, {"fields": [("page", "position", "key", "kind", "required"), ("text_en", "text_zh"), ("help_en", "help_zh"), "choices"]}),
+        (
+            None,
+            {
+                "fields": [
+                    ("page", "position", "key", "kind", "required"),
+                    ("text_en", "text_zh"),
+                    ("help_en", "help_zh"),
+                    "choices",
+                ]
+            },
+        ),
         (
             _("Branching"),
             {
@@ -80,17 +90,22 @@ class SurveyAdmin(admin.ModelAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         survey = form.instance
-        if formset.model is Question and change and formset.has_changed():
-            if services.survey_version_has_answers(survey=survey):
-                self._move_edits_to_new_version(survey, formset)
-                messages.info(
-                    request,
-                    _(
-                        "This survey already has answers, so your question changes were saved as version "
-                        "%(version)s. Earlier answers keep the questions they answered."
-                    )
-                    % {"version": survey.version},
+        edits_answered_questions = (
+            formset.model is Question
+            and change
+            and formset.has_changed()
+            and services.survey_version_has_answers(survey=survey)
+        )
+        if edits_answered_questions:
+            self._move_edits_to_new_version(survey, formset)
+            messages.info(
+                request,
+                _(
+                    "This survey already has answers, so your question changes were saved as version "
+                    "%(version)s. Earlier answers keep the questions they answered."
                 )
+                % {"version": survey.version},
+            )
         formset.save()
 
     def _move_edits_to_new_version(self, survey: Survey, formset: Any) -> None:
@@ -106,18 +121,24 @@ class SurveyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Publish (start accepting answers)"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         count = self._each(request, queryset, services.survey_publish)
-        self.message_user(request, ngettext("%(count)d survey published.", "%(count)d surveys published.", count) % {"count": count})
+        self.message_user(
+            request, ngettext("%(count)d survey published.", "%(count)d surveys published.", count) % {"count": count}
+        )
 
     @admin.action(description=_("Close (stop accepting answers)"))
     def close(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         count = self._each(request, queryset, services.survey_close)
-        self.message_user(request, ngettext("%(count)d survey closed.", "%(count)d surveys closed.", count) % {"count": count})
+        self.message_user(
+            request, ngettext("%(count)d survey closed.", "%(count)d surveys closed.", count) % {"count": count}
+        )
 
     @admin.action(description=_("Duplicate as a new draft"))
     def duplicate(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         copies = [services.survey_duplicate(survey=survey, by=request.user) for survey in queryset]
         count = len(copies)
-        self.message_user(request, ngettext("%(count)d survey duplicated.", "%(count)d surveys duplicated.", count) % {"count": count})
+        self.message_user(
+            request, ngettext("%(count)d survey duplicated.", "%(count)d surveys duplicated.", count) % {"count": count}
+        )
 
     def _each(self, request: HttpRequest, queryset: QuerySet[Survey], change: Any) -> int:
         """Apply a status change to each survey, reporting the ones that refuse it."""
@@ -143,9 +164,16 @@ class SurveyAdmin(admin.ModelAdmin):
         form = TemplateChoiceForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             survey = services.survey_create_from_template(**form.cleaned_data, by=request.user)
-            self.message_user(request, _("Created “%(name)s” as a draft. Review it, then publish.") % {"name": survey.name})
+            self.message_user(
+                request, _("Created “%(name)s” as a draft. Review it, then publish.") % {"name": survey.name}
+            )
             return HttpResponseRedirect(reverse("admin:surveys_survey_change", args=[survey.pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta, "title": _("New survey from a template")}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": _("New survey from a template"),
+        }
         return TemplateResponse(request, "admin/surveys/survey/from_template.html", context)
 
 

@@ -44,7 +44,9 @@ class SurveyViewSet(
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         survey = serializer.instance
-        Survey.objects.filter(pk=survey.pk).update(**_content(data), **({"name": data["name"]} if "name" in data else {}))
+        Survey.objects.filter(pk=survey.pk).update(
+            **_content(data), **({"name": data["name"]} if "name" in data else {})
+        )
         if "current_questions" in data:
             services.survey_questions_replace(survey=survey, questions=data["current_questions"])
         survey.refresh_from_db()

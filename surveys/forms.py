@@ -19,7 +19,9 @@ class ChoicesField(forms.CharField):
 
     def prepare_value(self, value: Any) -> str:
         if isinstance(value, list):
-            return "\n".join(" | ".join([c.get("value", ""), c.get("en", ""), c.get("zh", "")]).rstrip(" |") for c in value)
+            return "\n".join(
+                " | ".join([c.get("value", ""), c.get("en", ""), c.get("zh", "")]).rstrip(" |") for c in value
+            )
         return value or ""
 
     def to_python(self, value: Any) -> list[dict[str, str]]:
@@ -35,7 +37,9 @@ class ChoicesField(forms.CharField):
                 parts = [slugify(parts[0]) or str(number), parts[0]]
             value, english, *rest = parts
             if not value or not english:
-                raise ValidationError(_("Line %(number)s needs a value and an English label."), params={"number": number})
+                raise ValidationError(
+                    _("Line %(number)s needs a value and an English label."), params={"number": number}
+                )
             choices.append({"value": slugify(value) or value, "en": english, "zh": rest[0] if rest else ""})
         return choices
 
@@ -113,4 +117,3 @@ class TemplateChoiceForm(forms.Form):
         widget=forms.RadioSelect,
     )
     name = forms.CharField(label=_("internal name"), max_length=200, required=False)
-

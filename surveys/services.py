@@ -83,7 +83,9 @@ def survey_duplicate(*, survey: Survey, by: AbstractBaseUser | None = None) -> S
     content = {key: getattr(survey, key) for key in SURVEY_CONTENT_FIELDS}
     content["anonymous_link_enabled"] = survey.anonymous_link_enabled
     questions = [{key: getattr(q, key) for key in QUESTION_FIELDS} for q in survey.current_questions()]
-    return survey_create(name=str(_("Copy of %(name)s") % {"name": survey.name}), content=content, questions=questions, by=by)
+    return survey_create(
+        name=str(_("Copy of %(name)s") % {"name": survey.name}), content=content, questions=questions, by=by
+    )
 
 
 @transaction.atomic
@@ -108,7 +110,10 @@ def survey_version_fork(*, survey: Survey) -> dict[int, Question]:
     """
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
     current = list(locked.current_questions())
-    copies = [Question(survey=locked, version=locked.version + 1, **{k: getattr(q, k) for k in QUESTION_FIELDS}) for q in current]
+    copies = [
+        Question(survey=locked, version=locked.version + 1, **{k: getattr(q, k) for k in QUESTION_FIELDS})
+        for q in current
+    ]
     Question.objects.bulk_create(copies)
     Survey.objects.filter(pk=locked.pk).update(version=F("version") + 1)
     survey.version = locked.version + 1

@@ -107,7 +107,11 @@ class Command(BaseCommand):
 
     def _answer(self, invitation: Invitation, score: int, language: str, text: str) -> None:
         follow_up = "disappointed" if score <= 6 else "improve" if score <= 8 else "loved"
-        pages = [{FIELD_PREFIX + "nps": [str(score)]}, {FIELD_PREFIX + follow_up: [text]}, {FIELD_PREFIX + "may_contact": ["yes" if score <= 6 else "no"]}]
+        pages = [
+            {FIELD_PREFIX + "nps": [str(score)]},
+            {FIELD_PREFIX + follow_up: [text]},
+            {FIELD_PREFIX + "may_contact": ["yes" if score <= 6 else "no"]},
+        ]
         for page, data in enumerate(pages, start=1):
             response_save_page(token=invitation.token, page=page, data=data, language=language)
 
@@ -122,6 +126,9 @@ class Command(BaseCommand):
             f"  API docs:       {site}{reverse('api-docs')}",
             f"  Anonymous link: {survey.anonymous_url()}",
         ]
-        lines += [f"  Answer as {inv.contact.email} ({inv.contact.language}): {inv.answer_url()}?score=9" for inv in unanswered]
+        lines += [
+            f"  Answer as {inv.contact.email} ({inv.contact.language}): {inv.answer_url()}?score=9"
+            for inv in unanswered
+        ]
         lines.append(f"  Emails are written to: {getattr(settings, 'EMAIL_FILE_PATH', '(not a file backend)')}")
         self.stdout.write("\n".join(lines) + "\n")

@@ -1,0 +1,99 @@
+"""Shared fixtures and small make_* helpers. The suite runs on PostgreSQL, never SQLite."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+
+from surveys import services
+from surveys.models import Contact, Invitation, Survey
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _require_postgresql(django_db_setup: Any, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        assert connection.vendor == "postgresql", (
+            "The test suite runs on PostgreSQL: set DATABASE_URL (tests/run.sh does)."
+        )
+
+
+def make_survey(*, template: str = "nps", live: bool = True, **changes: Any) -> Survey:
+    survey = services.survey_create_from_template(template=template)
+    for field, value in changes.items():
+        setattr(survey, field, value)
+    if changes:
+        survey.save()
+    if live:
+        services.survey_publish(survey=survey)
+    return survey
+
+
+_contact_number = iter(range(1, 1_000_000))
+
+
+def make_contact(*, language: str = "en", **fields: Any) -> Contact:
+    number = next(_contact_number)
+    defaults = {"email": f"person{number}@example.com", "name": f"Person {number}", "language": language}
+    return Contact.objects.create(**{**defaults, **fields})
+
+
+def make_invitation(*, survey: Survey | None = None, contact: Contact | None = None) -> Invitation:
+    return services.invitation_create_personal(survey=survey or make_survey(), contact=contact or make_contact())
+
+
+@pytest.fixture
+def admin_user(db: Any) -> AbstractUser:
+    return get_user_model().objects.create_superuser("boss", "boss@example.com", "a-long-password-1")
+
+
+@pytest.fixture
+def admin_client(client: Any, admin_user: AbstractUser) -> Any:
+    client.force_login(admin_user)
+    return client
+
+
+TEN_QUESTIONS: list[dict[str, Any]] = [
+    {"key": "nps", "kind": "nps", "text_en": "Recommend us?", "text_zh": "推荐我们吗？", "required": True},
+    {"key": "csat", "kind": "csat", "text_en": "Satisfied?", "required": True},
+    {"key": "ces", "kind": "ces", "text_en": "Easy?"},
+    {"key": "stars", "kind": "stars", "text_en": "Stars?"},
+    {
+        "key": "plan",
+        "kind": "single_choice",
+        "text_en": "Plan?",
+        "choices": [{"value": "free", "en": "Free", "zh": "免费"}, {"value": "paid", "en": "Paid", "zh": "付费"}],
+    },
+    {
+        "key": "used",
+        "kind": "multiple_choice",
+        "text_en": "Used?",
+        "choices": [{"value": "web", "en": "Web"}, {"value": "app", "en": "App"}, {"value": "api", "en": "API"}],
+    },
+    {"key": "role", "kind": "short_text", "text_en": "Role?"},
+    {"key": "best", "kind": "long_text", "text_en": "Best part?"},
+    {"key": "worst", "kind": "long_text", "text_en": "Worst part?"},
+    {"key": "else", "kind": "long_text", "text_en": "Anything else?"},
+]
+
+TEN_ANSWERS: dict[str, list[str]] = {
+    "page": ["1"],
+    "q_nps": ["9"],
+    "q_csat": ["4"],
+    "q_ces": ["6"],
+    "q_stars": ["5"],
+    "q_plan": ["paid"],
+    "q_used": ["web", "api"],
+    "q_role": ["Ops lead"],
+    "q_best": ["Fast support"],
+    "q_worst": ["Slow exports"],
+    "q_else": ["Keep going"],
+}
+
+
+def make_ten_question_survey() -> Survey:
+    questions = [{"position": index, **question} for index, question in enumerate(TEN_QUESTIONS)]
+    survey = services.survey_create(name="Ten", content={"title_en": "Ten questions"}, questions=questions)
+    services.survey_publish(survey=survey)
+    return survey
