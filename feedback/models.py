@@ -33,7 +33,7 @@ class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
         # The table name comes from the model, never from input; every value is a parameter.
         table = SurveyResponse._meta.db_table
         status = SurveyResponse.Status.COMPLETED if completed_at else SurveyResponse.Status.IN_PROGRESS
-        sql = f"""  # noqa: S608
+        sql = f"""
             INSERT INTO {table} (invitation_id, survey_id, survey_version, contact_id, language, status,
                                  current_page, score, started_at, updated_at, completed_at)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
@@ -46,7 +46,7 @@ class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
                 completed_at = excluded.completed_at
             WHERE {table}.status = %s
             RETURNING id
-        """
+        """  # noqa: S608
         params = [
             invitation.pk,
             invitation.survey_id,
