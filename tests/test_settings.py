@@ -1,0 +1,52 @@
+"""Start-up configuration: malformed environment values fail loudly with a clear message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_with(**env: str) -> subprocess.CompletedProcess[str]:
+    """Load the settings in a fresh interpreter with exactly these variables set."""
+    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        ],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "vocsite.settings", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SECRET_KEY is required unless DEBUG=1."),
+        ({"DEBUG": "maybe"}, "DEBUG must be one of"),
+        ({"SECRET_KEY": "k", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be a URL starting with"),
+        ({"SECRET_KEY": "k", "REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL starting with"),
+        ({"SECRET_KEY": "k", "SITE_URL": "example.com"}, "SITE_URL must be a URL starting with"),
+        ({"SECRET_KEY": "k", "ANSWER_TEXT_MAX_LENGTH": "lots"}, "ANSWER_TEXT_MAX_LENGTH must be a whole number"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_with_a_clear_message(env: dict[str, str], message: str) -> None:
+    started = start_with(**env)
+
+    assert started.returncode != 0
+    assert message in started.stderr
+
+
+def test_with_nothing_set_but_debug_it_runs_embedded_on_sqlite() -> None:
+    started = start_with(DEBUG="1", REDIS_URL="")
+
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "django.db.backends.sqlite3"
