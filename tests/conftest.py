@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
+from django.utils import translation
 
 from surveys import services
 from surveys.models import Contact, Invitation, Survey
@@ -97,3 +98,10 @@ def make_ten_question_survey() -> Survey:
     survey = services.survey_create(name="Ten", content={"title_en": "Ten questions"}, questions=questions)
     services.survey_publish(survey=survey)
     return survey
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Any:
+    """Each test starts in English; a request handled in Chinese must not leak into the next."""
+    with translation.override("en"):
+        yield

@@ -1,0 +1,691 @@
+"""Benchmark: completed 10-question submissions through the public endpoint, under gunicorn on PostgreSQL.
+
+Runs the real POST /s/<token>/ at 16 and 64 concurrent connections beside a baseline measured in the
+same run: the same rows (one response, ten answers) inserted in one transaction per submission straight
+through psycopg2 at 16 connections. It sets itself up (its own database, migrations, seed data, a
+gunicorn subprocess on a free port of 127.0.0.1) and drops the database at the end.
+
+Usage: .venv/bin/python bench/submit.py [--quick] [--workers N] [--keep-db]
+"""
+
+import argparse
+import asyncio
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg2
+import psycopg2.extras
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+HOST = "127.0.0.1"
+DB_NAME = "vocsite_bench"
+ADMIN_DSN = f"host={HOST} port=5432 user=postgres dbname=postgres"
+BENCH_DSN = f"host={HOST} port=5432 user=postgres dbname={DB_NAME}"
+DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+
+GOAL_RATIO = 0.15
+GOAL_P99_MS = 100.0
+GOAL_STATEMENTS = 5
+REQUEST_TIMEOUT_S = 30.0
+
+# The 10-question single-page survey of tests/conftest.py, and one completed page of answers.
+QUESTIONS: list[dict[str, Any]] = [
+    {"key": "nps", "kind": "nps", "text_en": "Recommend us?", "required": True},
+    {"key": "csat", "kind": "csat", "text_en": "Satisfied?", "required": True},
+    {"key": "ces", "kind": "ces", "text_en": "Easy?"},
+    {"key": "stars", "kind": "stars", "text_en": "Stars?"},
+    {
+        "key": "plan",
+        "kind": "single_choice",
+        "text_en": "Plan?",
+        "choices": [{"value": "free", "en": "Free"}, {"value": "paid", "en": "Paid"}],
+    },
+    {
+        "key": "used",
+        "kind": "multiple_choice",
+        "text_en": "Used?",
+        "choices": [{"value": "web", "en": "Web"}, {"value": "app", "en": "App"}, {"value": "api", "en": "API"}],
+    },
+    {"key": "role", "kind": "short_text", "text_en": "Role?"},
+    {"key": "best", "kind": "long_text", "text_en": "Best part?"},
+    {"key": "worst", "kind": "long_text", "text_en": "Worst part?"},
+    {"key": "else", "kind": "long_text", "text_en": "Anything else?"},
+]
+# key -> (number, text, choices): the stored form of each answer, for the baseline's rows.
+ANSWERS: dict[str, tuple[int | None, str, list[str]]] = {
+    "nps": (9, "", []),
+    "csat": (4, "", []),
+    "ces": (6, "", []),
+    "stars": (5, "", []),
+    "plan": (None, "", ["paid"]),
+    "used": (None, "", ["web", "api"]),
+    "role": (None, "Ops lead", []),
+    "best": (None, "Fast support", []),
+    "worst": (None, "Slow exports", []),
+    "else": (None, "Keep going", []),
+}
+FORM: list[tuple[str, str]] = [("page", "1"), ("lang", "en")] + [
+    (f"q_{key}", str(value))
+    for key, (number, text, choices) in ANSWERS.items()
+    for value in ([number] if number is not None else choices or [text])
+]
+BODY = urlencode(FORM).encode()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of one run: submissions per measured run, warm-up per gunicorn start, a time cap per run."""
+
+    submissions: int
+    warmup: int
+    max_seconds: float
+
+
+PROFILES = {"quick": Profile(submissions=400, warmup=40, max_seconds=15), "full": Profile(6000, 200, 90)}
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    token: str
+    contact_id: int
+
+
+@dataclass(frozen=True)
+class Seed:
+    survey_id: int
+    version: int
+    question_ids: dict[str, int]
+    pools: dict[str, list[Invite]]
+
+
+@dataclass
+class LoadResult:
+    """Outcome of one load run: latencies of successful submissions, errors, wall time, ids attempted."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    attempted: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        """Nearest-rank percentile of the successful latencies, in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        rank = max(1, -(-len(ordered) * p // 100))
+        return ordered[int(rank) - 1] * 1000
+
+
+@dataclass(frozen=True)
+class Stats:
+    xact_commit: int
+    xact_rollback: int
+    tup_inserted: int
+    tup_updated: int
+    sessions: int
+
+    def __sub__(self, other: "Stats") -> "Stats":
+        return Stats(*(getattr(self, f) - getattr(other, f) for f in Stats.__dataclass_fields__))
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    name: str
+    conns: int
+    load: LoadResult
+    submissions: int  # everything sent during the stats window (warm-up included)
+    stats: Stats
+    completed: int
+    answers: int
+    setup_commits: float  # commits PostgreSQL counts for establishing one session of this client
+
+    @property
+    def commits(self) -> float:
+        """Commits per submission, less those of opening the run's connections (measured, see calibrate)."""
+        commits = self.stats.xact_commit - self.stats.sessions * self.setup_commits
+        return commits / self.submissions if self.submissions else float("nan")
+
+    @property
+    def raw_commits(self) -> float:
+        return self.stats.xact_commit / self.submissions if self.submissions else float("nan")
+
+    @property
+    def inserted(self) -> float:
+        return self.stats.tup_inserted / self.submissions if self.submissions else float("nan")
+
+
+# --- environment, database, Django -------------------------------------------------------------------------
+
+
+def bench_env() -> dict[str, str]:
+    """The environment of the bench process, migrate and gunicorn: production shape, tasks in-process."""
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DB_CONN_HEALTH_CHECKS", "DEBUG"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="vocsite.settings",
+        DATABASE_URL=DATABASE_URL,
+        SECRET_KEY="bench-secret-key-not-for-production",
+        DB_CONN_MAX_AGE="60",
+        SITE_URL=f"http://{HOST}:8000",
+        ALLOWED_HOSTS=f"{HOST},localhost",
+    )
+    return env
+
+
+def admin_connect() -> Any:
+    conn = psycopg2.connect(ADMIN_DSN)
+    conn.autocommit = True
+    return conn
+
+
+def recreate_database(admin: Any) -> None:
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def drop_database(admin: Any) -> None:
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def read_stats(admin: Any) -> Stats:
+    """The bench database's counters, once every session that used it has ended and flushed them."""
+    with admin.cursor() as cur:
+        for _ in range(100):
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
+            if cur.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
+        # Exiting backends flush their stats; give the last ones time to land (PG15 flushes asynchronously).
+        time.sleep(1.5)
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute(
+            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, sessions FROM pg_stat_database"
+            " WHERE datname = %s",
+            [DB_NAME],
+        )
+        return Stats(*cur.fetchone())
+
+
+def seed(sizes: dict[str, int]) -> Seed:
+    """A live 10-question survey and one contact with a personal invitation per planned submission."""
+    from surveys import services
+    from surveys.models import Contact, Invitation, Question
+
+    questions = [{"position": index, **question} for index, question in enumerate(QUESTIONS)]
+    survey = services.survey_create(name="Bench", content={"title_en": "Ten questions"}, questions=questions)
+    services.survey_publish(survey=survey)
+    total = sum(sizes.values())
+    contacts = Contact.objects.bulk_create(
+        [Contact(email=f"bench{n}@example.com", name=f"Bench {n}", language="en") for n in range(total)],
+        batch_size=2000,
+    )
+    invitations = Invitation.objects.bulk_create(
+        [Invitation(survey=survey, contact=contact, kind=Invitation.Kind.PERSONAL) for contact in contacts],
+        batch_size=2000,
+    )
+    invites = [Invite(inv.pk, inv.token, inv.contact_id) for inv in invitations]
+    pools: dict[str, list[Invite]] = {}
+    start = 0
+    for name, size in sizes.items():
+        pools[name] = invites[start : start + size]
+        start += size
+    question_ids = {q.key: q.pk for q in Question.objects.of_version(survey_id=survey.pk, version=survey.version)}
+    return Seed(survey.pk, survey.version, question_ids, pools)
+
+
+def session_setup_commits(admin: Any, open_and_close: Callable[[], None]) -> float:
+    """Commits counted for opening one session (the startup transaction, Django's SET TIME ZONE)."""
+    before = read_stats(admin)
+    open_and_close()
+    delta = read_stats(admin) - before
+    return delta.xact_commit / delta.sessions if delta.sessions else 0.0
+
+
+def open_django_connection() -> None:
+    from django.db import connection, connections
+
+    connections.close_all()
+    connection.ensure_connection()
+    connections.close_all()
+
+
+def open_psycopg2_connection() -> None:
+    psycopg2.connect(BENCH_DSN).close()
+
+
+def classify(queries: list[dict[str, str]]) -> tuple[list[str], int]:
+    """Statements (without BEGIN/COMMIT/savepoints) and commits, counting autocommitted statements."""
+    statements: list[str] = []
+    commits = 0
+    in_transaction = False
+    for query in queries:
+        sql = query["sql"].strip()
+        head = sql.split(None, 1)[0].upper() if sql else ""
+        if head == "BEGIN":
+            in_transaction = True
+        elif head == "COMMIT":
+            commits += 1
+            in_transaction = False
+        elif head == "ROLLBACK":
+            in_transaction = False
+        elif head in {"SAVEPOINT", "RELEASE"} or sql.upper().startswith("ROLLBACK TO SAVEPOINT"):
+            continue
+        else:
+            statements.append(sql)
+            commits += 0 if in_transaction else 1
+    return statements, commits
+
+
+def probe_statements(invites: list[Invite]) -> tuple[list[str], int, list[str], int]:
+    """Statements and commits of one submission: the service call alone, then a whole request in-process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from feedback.answering import response_save_page
+
+    data: dict[str, list[str]] = {}
+    for name, value in FORM:
+        data.setdefault(name, []).append(value)
+    with CaptureQueriesContext(connection) as service:
+        saved = response_save_page(token=invites[0].token, page=1, data=data, language="en")
+    if not saved.completed:
+        raise SystemExit("probe: response_save_page did not complete the response")
+    client = Client(HTTP_HOST=HOST)
+    with CaptureQueriesContext(connection) as request:
+        response = client.post(f"/s/{invites[1].token}/", BODY, content_type="application/x-www-form-urlencoded")
+    if response.status_code != 302 or "/thanks/" not in response["Location"]:
+        raise SystemExit(f"probe: POST answered {response.status_code} {response.get('Location', '')}")
+    return (*classify(service.captured_queries), *classify(request.captured_queries))
+
+
+def count_saved(ids: list[int]) -> tuple[int, int]:
+    """Completed responses and their answers among the given invitations."""
+    with psycopg2.connect(BENCH_DSN) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM feedback_surveyresponse WHERE invitation_id = ANY(%s) AND status = 'completed'",
+            [ids],
+        )
+        completed = cur.fetchone()[0]
+        cur.execute(
+            "SELECT count(*) FROM feedback_answer a JOIN feedback_surveyresponse r ON r.id = a.response_id "
+            "WHERE r.invitation_id = ANY(%s)",
+            [ids],
+        )
+        answers = cur.fetchone()[0]
+    conn.close()
+    return completed, answers
+
+
+# --- gunicorn and the HTTP load ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn serving vocsite on a free port of 127.0.0.1, as a subprocess."""
+
+    def __init__(self, workers: int, log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        command = [str(GUNICORN), "vocsite.wsgi", "-b", f"{HOST}:{self.port}", "--workers", str(workers)]
+        command += ["--worker-class", "sync", "--log-level", "warning", "--graceful-timeout", "10"]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=bench_env(), stdout=out, stderr=out)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until GET / answers (a redirect that touches no database)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log}")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                conn.request("GET", "/")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s; see {self.log}")
+
+    def stop(self) -> None:
+        """Graceful shutdown (SIGTERM to the master), then a kill if it hangs."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def build_requests(invites: list[Invite], port: int) -> deque[tuple[Invite, bytes]]:
+    """Pre-encoded POSTs, one per fresh invitation."""
+    head = (
+        "POST /s/{token}/ HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: {length}\r\n\r\n"
+    )
+    return deque(
+        (inv, head.format(token=inv.token, host=HOST, port=port, length=len(BODY)).encode() + BODY) for inv in invites
+    )
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, str, bool]:
+    """Status, Location and whether the connection stays open, reading the whole response."""
+    status_line = await reader.readuntil(b"\r\n")
+    version, status, *_ = status_line.split(None, 2)
+    length: int | None = None
+    location = ""
+    close = version != b"HTTP/1.1"
+    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+        name, _, value = line.decode("latin-1").partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "location":
+            location = value.strip()
+        elif name == "connection":
+            close = value.strip().lower() == "close"
+    if length is not None:
+        await reader.readexactly(length)
+    elif close:
+        await reader.read()
+    return int(status), location, not close
+
+
+async def http_load(requests: deque[tuple[Invite, bytes]], port: int, conns: int, max_seconds: float) -> LoadResult:
+    """`conns` keep-alive clients (reconnecting when the server closes), sharing the queue of requests."""
+    result = LoadResult()
+    deadline = time.perf_counter() + max_seconds
+
+    async def client() -> None:
+        reader: asyncio.StreamReader | None = None
+        writer: asyncio.StreamWriter | None = None
+        while requests and time.perf_counter() < deadline:
+            invite, request = requests.popleft()
+            result.attempted.append(invite.id)
+            start = time.perf_counter()
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection(HOST, port)
+                    writer.write(request)
+                    status, location, keep = await read_response(reader)  # type: ignore[arg-type]
+            except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
+                result.errors.append(f"{type(e).__name__}: {e}")
+                if writer is not None:
+                    writer.close()
+                writer = None
+                continue
+            latency = time.perf_counter() - start
+            if status == 302 and location.endswith(f"/s/{invite.token}/thanks/?lang=en"):
+                result.latencies.append(latency)
+            else:
+                result.errors.append(f"HTTP {status} Location={location!r}")
+            if not keep:
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(conns)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def django_run(
+    admin: Any,
+    setup_commits: float,
+    name: str,
+    conns: int,
+    warm: list[Invite],
+    measured: list[Invite],
+    workers: int,
+    profile: Profile,
+    log: Path,
+) -> Row:
+    """Start gunicorn, warm it up, run the measured load, stop it; server-side stats cover the whole window."""
+    before = read_stats(admin)
+    server = Gunicorn(workers, log)
+    try:
+        warmup = asyncio.run(http_load(build_requests(warm, server.port), server.port, conns, profile.max_seconds))
+        load = asyncio.run(http_load(build_requests(measured, server.port), server.port, conns, profile.max_seconds))
+    finally:
+        server.stop()
+    stats = read_stats(admin) - before
+    load.errors = warmup.errors + load.errors
+    attempted = warmup.attempted + load.attempted
+    completed, answers = count_saved(attempted)
+    completed, answers = completed - warmup.ok, answers - 10 * warmup.ok
+    return Row(name, conns, load, len(attempted), stats, completed, answers, setup_commits)
+
+
+# --- the psycopg2 baseline -----------------------------------------------------------------------------------
+
+RESPONSE_SQL = (
+    "INSERT INTO feedback_surveyresponse (invitation_id, survey_id, survey_version, contact_id, language, status, "
+    "current_page, score, started_at, updated_at, completed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "RETURNING id"
+)
+ANSWERS_SQL = "INSERT INTO feedback_answer (response_id, question_id, number, text, choices, answered_at) VALUES " + (
+    ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ANSWERS))
+)
+
+
+def baseline_run(
+    admin: Any, setup_commits: float, data: Seed, invites: list[Invite], conns: int, max_seconds: float
+) -> Row:
+    """One transaction per submission: INSERT the response RETURNING id, one 10-row INSERT of answers, COMMIT."""
+    before = read_stats(admin)
+    result = LoadResult()
+    work = deque(invites)
+    connections = [psycopg2.connect(BENCH_DSN) for _ in range(conns)]
+    barrier = threading.Barrier(conns + 1)
+    deadline = 0.0
+
+    def worker(conn: Any) -> None:
+        cur = conn.cursor()
+        barrier.wait()
+        while time.perf_counter() < deadline:
+            try:
+                invite = work.popleft()
+            except IndexError:
+                break
+            result.attempted.append(invite.id)
+            start = time.perf_counter()
+            now = datetime.now(UTC)
+            try:
+                cur.execute(
+                    RESPONSE_SQL,
+                    [
+                        invite.id,
+                        data.survey_id,
+                        data.version,
+                        invite.contact_id,
+                        "en",
+                        "completed",
+                        1,
+                        9,
+                        now,
+                        now,
+                        now,
+                    ],
+                )
+                response_id = cur.fetchone()[0]
+                params: list[Any] = []
+                for key, (number, text, choices) in ANSWERS.items():
+                    params += [response_id, data.question_ids[key], number, text, psycopg2.extras.Json(choices), now]
+                cur.execute(ANSWERS_SQL, params)
+                conn.commit()
+            except psycopg2.Error as error:
+                conn.rollback()
+                result.errors.append(f"{type(error).__name__}: {error}".strip())
+                continue
+            result.latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=worker, args=(conn,)) for conn in connections]
+    for thread in threads:
+        thread.start()
+    deadline = time.perf_counter() + max_seconds
+    started = time.perf_counter()
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - started
+    for conn in connections:
+        conn.close()
+    stats = read_stats(admin) - before
+    completed, answers = count_saved(result.attempted)
+    return Row("baseline", conns, result, len(result.attempted), stats, completed, answers, setup_commits)
+
+
+# --- main ----------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    """Set up, probe, load, report; the last line printed is the RESULT line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small run (well under a minute)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
+    args = parser.parse_args()
+    profile = PROFILES["quick" if args.quick else "full"]
+    began = time.perf_counter()
+
+    env = bench_env()
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    admin = admin_connect()
+    recreate_database(admin)
+    subprocess.run([str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=bench_env(), check=True)
+
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    n, w = profile.submissions, profile.warmup
+    data = seed({"probe": 2, "warm16": w, "run16": n, "warm64": w, "run64": n, "baseline": n})
+    service_sql, service_commits, request_sql, request_commits = probe_statements(data.pools["probe"])
+    connections.close_all()
+    vacuum = psycopg2.connect(BENCH_DSN)
+    vacuum.autocommit = True
+    with vacuum.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    vacuum.close()
+    django_setup = session_setup_commits(admin, open_django_connection)
+    psycopg2_setup = session_setup_commits(admin, open_psycopg2_connection)
+
+    log = Path(tempfile.gettempdir()) / "vocsite-bench-gunicorn.log"
+    log.write_text("")
+    rows = [
+        django_run(
+            admin,
+            django_setup,
+            "django",
+            conns,
+            data.pools[f"warm{conns}"],
+            data.pools[f"run{conns}"],
+            args.workers,
+            profile,
+            log,
+        )
+        for conns in (16, 64)
+    ]
+    baseline_invites = data.pools["baseline"][: max(rows[0].load.ok, 1)]
+    rows.append(baseline_run(admin, psycopg2_setup, data, baseline_invites, 16, profile.max_seconds))
+    if not args.keep_db:
+        drop_database(admin)
+    admin.close()
+
+    d16, d64, base = rows
+    statements = max(len(service_sql), len(request_sql))
+    ratio = d16.load.rps / base.load.rps if base.load.rps else 0.0
+    errors = sum(len(row.load.errors) for row in rows)
+    mismatches = [row for row in rows if row.completed != row.load.ok or row.answers != 10 * row.load.ok]
+    commits_ok = all(f"{row.commits:.2f}" == "1.00" for row in (d16, d64)) and request_commits == 1
+
+    print(f"vocsite submit benchmark ({'quick' if args.quick else 'full'}): {n} submissions per run, warm-up {w},")
+    print(f"gunicorn sync workers={args.workers}, PostgreSQL on {HOST}, {os.cpu_count()} cores")
+    print(f"\nstatements per submission, in-process: response_save_page {len(service_sql)} ({service_commits} commit),")
+    print(f"whole request through the test client {len(request_sql)} ({request_commits} commit):")
+    for sql in request_sql:
+        print(f"  {' '.join(sql.split())[:110]}")
+    header = f"\n{'run':<10}{'conns':>6}{'subs':>7}{'errors':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'commits/sub':>12}{'(raw)':>7}{'sessions':>9}{'ins/sub':>8}{'saved':>7}")
+    for row in rows:
+        load = row.load
+        print(
+            f"{row.name:<10}{row.conns:>6}{load.ok:>7}{len(load.errors):>7}{load.rps:>9.1f}"
+            f"{load.percentile_ms(50):>9.1f}{load.percentile_ms(99):>9.1f}{row.commits:>12.3f}{row.raw_commits:>7.3f}"
+            f"{row.stats.sessions:>9}{row.inserted:>8.2f}{row.completed:>7}"
+        )
+    print(
+        "commits/sub, ins/sub: pg_stat_database deltas per submission over each run (warm-up included);"
+        f" commits/sub leaves out\nthe commits of opening sessions, measured at {django_setup:g} per Django"
+        f" connection and {psycopg2_setup:g} per psycopg2 one; (raw) keeps them."
+    )
+    print(f"\nratio django@16 / baseline@16 = {ratio:.3f} (goal >= {GOAL_RATIO})")
+    for row in rows:
+        for error in sorted(set(row.load.errors))[:5]:
+            print(f"error ({row.name} @{row.conns}): {error}")
+    for row in mismatches:
+        print(f"MISMATCH ({row.name} @{row.conns}): {row.load.ok} ok, {row.completed} completed, {row.answers} answers")
+    print(f"took {time.perf_counter() - began:.0f} s")
+
+    passed = (
+        ratio >= GOAL_RATIO
+        and d16.load.percentile_ms(99) < GOAL_P99_MS
+        and statements <= GOAL_STATEMENTS
+        and commits_ok
+        and errors == 0
+        and not mismatches
+    )
+    print(
+        f"RESULT submit_rps_16={d16.load.rps:.1f} submit_rps_64={d64.load.rps:.1f} baseline_rps_16={base.load.rps:.1f}"
+        f" p99_ms_16={d16.load.percentile_ms(99):.1f} p99_ms_64={d64.load.percentile_ms(99):.1f}"
+        f" statements={statements} commits={d16.commits:.2f} errors={errors + len(mismatches)}"
+        f" ratio={ratio:.3f} goal={GOAL_RATIO} pass={'yes' if passed else 'no'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
