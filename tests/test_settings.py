@@ -10,6 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PRINT_DATABASE_ENGINE = (
+    "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+)
+
+
 def start_with(**env: str) -> subprocess.CompletedProcess[str]:
     """Load the settings in a fresh interpreter with exactly these variables set."""
     clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
@@ -17,7 +22,7 @@ def start_with(**env: str) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+            PRINT_DATABASE_ENGINE,
         ],
         env={**clean, "DJANGO_SETTINGS_MODULE": "vocsite.settings", **env},
         cwd=ROOT,
