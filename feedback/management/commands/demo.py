@@ -1,6 +1,7 @@
 """Set up a demo on the embedded default: migrate, seed a bilingual NPS survey, serve."""
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,8 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.answering import FIELD_PREFIX, response_save_page
+from feedback.models import SurveyResponse
 from surveys import services
 from surveys.models import Contact, Invitation, Language, Survey
 
@@ -100,10 +103,23 @@ class Command(BaseCommand):
             )
             invitation = services.invitation_create_personal(survey=survey, contact=contact)
             self._answer(invitation, score, language, text)
+        self._spread_over_past_weeks(survey, chooser)
         for number, language in enumerate([Language.ENGLISH, Language.CHINESE], start=len(DEMO_ANSWERS) + 1):
             contact = Contact.objects.create(email=f"customer{number}@example.com", language=language, name="")
             services.invitation_create_personal(survey=survey, contact=contact)
         return survey
+
+    def _spread_over_past_weeks(self, survey: Survey, chooser: random.Random) -> None:
+        """Date the demo responses over the last eight weeks, so lists and trends look real."""
+        now = timezone.now()
+        responses = list(SurveyResponse.objects.filter(survey=survey))
+        for response in responses:
+            started = now - timedelta(days=chooser.uniform(0, 56))
+            response.started_at = started
+            response.completed_at = response.updated_at = started + timedelta(minutes=chooser.uniform(1, 6))
+        SurveyResponse.objects.bulk_update(responses, ["started_at", "completed_at", "updated_at"])
+        for response in responses:
+            Invitation.objects.filter(pk=response.invitation_id).update(responded_at=response.completed_at)
 
     def _answer(self, invitation: Invitation, score: int, language: str, text: str) -> None:
         follow_up = "disappointed" if score <= 6 else "improve" if score <= 8 else "loved"
