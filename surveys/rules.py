@@ -56,7 +56,7 @@ def parse_answer(question: QuestionLike, raw: list[str], *, text_max_length: int
     Returns None for a blank optional answer. Text is stripped and capped, never rejected
     for length: a customer who wrote a long complaint should not lose it.
     """
-    values = [value.strip() for value in raw if value is not None and value.strip() != ""]
+    values = [value for value in (_clean(item) for item in raw if item is not None) if value]
     if not values:
         if question.required:
             raise AnswerError("required")
@@ -78,11 +78,17 @@ def parse_answer(question: QuestionLike, raw: list[str], *, text_max_length: int
     return values[0][:limit]
 
 
+def _clean(value: str) -> str:
+    """Strip surrounding space and the control characters a database or a page cannot hold."""
+    return "".join(ch for ch in value if ch >= " " or ch in "\n\t").strip()
+
+
 def _parse_score(raw: str, scale: tuple[int, int]) -> int:
-    try:
-        score = int(raw)
-    except ValueError:
-        raise AnswerError("not_a_number") from None
+    # Only plain ASCII digits: int() would also take "1_0" or other scripts' digits.
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 3:
+        raise AnswerError("not_a_number")
+    score = int(raw)
     low, high = scale
     if not low <= score <= high:
         raise AnswerError("out_of_range", (low, high))
@@ -131,6 +137,10 @@ def question_set_problems(questions: Iterable[QuestionLike]) -> dict[str, str]:
             problems[question.key] = "duplicate_choice"
             continue
         if not question.show_if_key:
+            continue
+        low, high = question.show_if_min, question.show_if_max
+        if low is not None and high is not None and low > high:
+            problems[question.key] = "condition_range_reversed"
             continue
         source = by_key.get(question.show_if_key)
         if source is None:

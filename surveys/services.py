@@ -38,6 +38,7 @@ DESIGN_PROBLEM_MESSAGES = {
     "condition_not_on_earlier_page": _("A condition can only refer to a question on an earlier page."),
     "condition_needs_range": _("A condition on a score needs a minimum or a maximum."),
     "condition_unknown_choice": _("The condition refers to a choice the question does not offer."),
+    "condition_range_reversed": _("The condition's minimum is above its maximum."),
 }
 
 
@@ -86,6 +87,22 @@ def survey_duplicate(*, survey: Survey, by: AbstractBaseUser | None = None) -> S
     return survey_create(
         name=str(_("Copy of %(name)s") % {"name": survey.name}), content=content, questions=questions, by=by
     )
+
+
+@transaction.atomic
+def survey_update(
+    *, survey: Survey, name: str | None = None, content: dict[str, Any], questions: list[dict[str, Any]] | None = None
+) -> Survey:
+    """Change a survey's texts and, when given, its questions (a new version if answered)."""
+    if name is not None:
+        survey.name = name
+    for field, value in content.items():
+        setattr(survey, field, value)
+    survey.save(update_fields=["name", *content, "updated_at"])
+    if questions is not None:
+        survey_questions_replace(survey=survey, questions=questions)
+        survey.refresh_from_db()
+    return survey
 
 
 @transaction.atomic

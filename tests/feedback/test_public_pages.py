@@ -284,3 +284,13 @@ def test_staff_can_preview_a_survey_and_respondents_cannot(admin_client: Client)
     assert "很抱歉。最让您失望的是什么？" in body
     assert "谢谢！您最喜欢的是什么？" in body
     assert "<button" not in body
+
+
+def test_a_nul_byte_in_text_does_not_break_saving(client: Client) -> None:
+    invitation = make_invitation()
+    post(client, invitation, {"page": "1", "q_nps": "1"})
+
+    answer = post(client, invitation, {"page": "2", "q_disappointed": "bad\x00 service"})
+
+    assert answer.status_code == 302
+    assert Answer.objects.get(question__key="disappointed").text == "bad service"

@@ -99,3 +99,19 @@ def test_design_problems_are_found() -> None:
         "lonely": "needs_choices",
         "odd_choice": "condition_unknown_choice",
     }
+
+
+def test_control_characters_are_removed_but_line_breaks_kept() -> None:
+    assert rules.parse_answer(Q(kind="long_text"), ["a\x00b\r\nc\x07"], text_max_length=99) == "ab\nc"
+
+
+@pytest.mark.parametrize("raw", ["1_0", "٣", "+5", "5.0", "1e1", "00000000009"])
+def test_only_plain_digits_count_as_a_score(raw: str) -> None:
+    with pytest.raises(rules.AnswerError, match="not_a_number"):
+        rules.parse_answer(Q(kind="nps"), [raw], text_max_length=10)
+
+
+def test_a_reversed_condition_range_is_a_design_problem() -> None:
+    questions = [Q(key="nps"), Q(key="why", page=2, show_if_key="nps", show_if_min=8, show_if_max=2)]
+
+    assert rules.question_set_problems(questions) == {"why": "condition_range_reversed"}
