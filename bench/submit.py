@@ -165,6 +165,7 @@ class Row:
     completed: int
     answers: int
     setup_commits: float  # commits PostgreSQL counts for establishing one session of this client
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds during the measured load, by process group
 
     @property
     def commits(self) -> float:
@@ -394,6 +395,45 @@ class Gunicorn:
                 self.process.wait()
 
 
+def process_cpu() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command name, parent pid, CPU seconds used) of every process, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[str, int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        table[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return table
+
+
+def cpu_split(
+    before: dict[int, tuple[str, int, float]], after: dict[int, tuple[str, int, float]], server: int
+) -> dict[str, float]:
+    """CPU seconds used between two snapshots by the gunicorn tree, PostgreSQL, this process and the rest.
+
+    The rest is also broken down by command name ("other:<name>"), to show a machine that is not quiet.
+    """
+    split = {"gunicorn": 0.0, "postgres": 0.0, "client": 0.0, "other": 0.0}
+    for pid, (name, ppid, seconds) in after.items():
+        used = seconds - (before[pid][2] if pid in before and before[pid][0] == name else 0.0)
+        if pid == server or ppid == server:
+            split["gunicorn"] += used
+        elif name == "postgres":
+            split["postgres"] += used
+        elif pid == os.getpid():
+            split["client"] += used
+        else:
+            split["other"] += used
+            split[f"other:{name}"] = split.get(f"other:{name}", 0.0) + used
+    return split
+
+
 def build_requests(invites: list[Invite], port: int) -> deque[tuple[Invite, bytes]]:
     """Pre-encoded POSTs, one per fresh invitation."""
     head = (
@@ -485,7 +525,10 @@ def django_run(
     server = Gunicorn(workers, log)
     try:
         warmup = asyncio.run(http_load(build_requests(warm, server.port), server.port, conns, profile.max_seconds))
-        load = asyncio.run(http_load(build_requests(measured, server.port), server.port, conns, profile.max_seconds))
+        requests = build_requests(measured, server.port)
+        cpu_before = process_cpu()
+        load = asyncio.run(http_load(requests, server.port, conns, profile.max_seconds))
+        cpu = cpu_split(cpu_before, process_cpu(), server.process.pid)
     finally:
         server.stop()
     stats = read_stats(admin) - before
@@ -493,7 +536,7 @@ def django_run(
     attempted = warmup.attempted + load.attempted
     completed, answers = count_saved(attempted)
     completed, answers = completed - warmup.ok, answers - 10 * warmup.ok
-    return Row(name, conns, load, len(attempted), stats, completed, answers, setup_commits)
+    return Row(name, conns, load, len(attempted), stats, completed, answers, setup_commits, cpu)
 
 
 # --- the psycopg2 baseline -----------------------------------------------------------------------------------
@@ -562,17 +605,19 @@ def baseline_run(
     threads = [threading.Thread(target=worker, args=(conn,)) for conn in connections]
     for thread in threads:
         thread.start()
+    cpu_before = process_cpu()
     deadline = time.perf_counter() + max_seconds
     started = time.perf_counter()
     barrier.wait()
     for thread in threads:
         thread.join()
     result.seconds = time.perf_counter() - started
+    cpu = cpu_split(cpu_before, process_cpu(), -1)
     for conn in connections:
         conn.close()
     stats = read_stats(admin) - before
     completed, answers = count_saved(result.attempted)
-    return Row("baseline", conns, result, len(result.attempted), stats, completed, answers, setup_commits)
+    return Row("baseline", conns, result, len(result.attempted), stats, completed, answers, setup_commits, cpu)
 
 
 # --- main ----------------------------------------------------------------------------------------------------
@@ -587,6 +632,7 @@ def main() -> int:
     args = parser.parse_args()
     profile = PROFILES["quick" if args.quick else "full"]
     began = time.perf_counter()
+    load_at_start = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
     env = bench_env()
     os.environ.clear()
@@ -643,7 +689,10 @@ def main() -> int:
     commits_ok = all(f"{row.commits:.2f}" == "1.00" for row in (d16, d64)) and request_commits == 1
 
     print(f"vocsite submit benchmark ({'quick' if args.quick else 'full'}): {n} submissions per run, warm-up {w},")
-    print(f"gunicorn sync workers={args.workers}, PostgreSQL on {HOST}, {os.cpu_count()} cores")
+    print(
+        f"gunicorn sync workers={args.workers}, PostgreSQL on {HOST}, {os.cpu_count()} cores,"
+        f" load average at start {load_at_start}"
+    )
     print(f"\nstatements per submission, in-process: response_save_page {len(service_sql)} ({service_commits} commit),")
     print(f"whole request through the test client {len(request_sql)} ({request_commits} commit):")
     for sql in request_sql:
@@ -662,6 +711,13 @@ def main() -> int:
         f" commits/sub leaves out\nthe commits of opening sessions, measured at {django_setup:g} per Django"
         f" connection and {psycopg2_setup:g} per psycopg2 one; (raw) keeps them."
     )
+    print("\nCPU ms per submission during each measured load (2 cores = 2000 ms per second of wall time):")
+    for row in rows:
+        per_sub = {group: seconds * 1000 / max(row.load.ok, 1) for group, seconds in row.cpu.items()}
+        main_groups = "  ".join(f"{group} {ms:.2f}" for group, ms in per_sub.items() if ":" not in group)
+        others = sorted(((ms, group[6:]) for group, ms in per_sub.items() if ":" in group), reverse=True)[:3]
+        other_top = ", ".join(f"{name} {ms:.2f}" for ms, name in others if ms >= 0.05)
+        print(f"  {row.name} @{row.conns}: {main_groups}" + (f" ({other_top})" if other_top else ""))
     print(f"\nratio django@16 / baseline@16 = {ratio:.3f} (goal >= {GOAL_RATIO})")
     for row in rows:
         for error in sorted(set(row.load.errors))[:5]:

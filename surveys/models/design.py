@@ -1,10 +1,9 @@
-"""Survey design and distribution: surveys, their versioned questions, contacts, invitations."""
+"""Survey design: surveys and their versioned questions, in English and Simplified Chinese."""
 
 import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +60,12 @@ class Survey(models.Model):
         help_text=_("Anyone with the anonymous link can answer, without a personal invitation."),
     )
     anonymous_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    min_days_between_surveys = models.PositiveSmallIntegerField(
+        _("minimum days between surveys"),
+        null=True,
+        blank=True,
+        help_text=_("Do not send this survey to a contact surveyed more recently than this. Empty: the site default."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,63 +183,3 @@ class Question(models.Model):
 
     def localized_choices(self, language: str) -> list[tuple[str, str]]:
         return [(str(choice["value"]), self.choice_label(str(choice["value"]), language)) for choice in self.choices]
-
-
-class Contact(models.Model):
-    """A customer who can be surveyed."""
-
-    email = models.EmailField(_("email"))
-    name = models.CharField(_("name"), max_length=200, blank=True)
-    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
-    external_id = models.CharField(_("external id"), max_length=100, blank=True)
-    account_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account owner"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_contacts",
-    )
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("contact")
-        verbose_name_plural = _("contacts")
-        constraints = [models.UniqueConstraint(Lower("email"), name="contact_unique_email_ci")]
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
-
-
-class Invitation(models.Model):
-    """The right to answer a survey once, carried by an unguessable token in a link."""
-
-    class Kind(models.TextChoices):
-        PERSONAL = "personal", _("Personal link")
-        ANONYMOUS = "anonymous", _("Anonymous link")
-
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSONAL)
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    opened_at = models.DateTimeField(_("link first opened"), null=True, blank=True)
-    responded_at = models.DateTimeField(_("answered"), null=True, blank=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("invitation")
-        verbose_name_plural = _("invitations")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind="anonymous") | models.Q(contact__isnull=False),
-                name="invitation_personal_has_contact",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.survey} → {self.contact or _('anonymous')}"
-
-    def answer_url(self) -> str:
-        """The absolute personal link, built from SITE_URL (never from a request's Host)."""
-        return settings.SITE_URL + reverse("feedback:answer", args=[self.token])

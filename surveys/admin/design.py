@@ -1,4 +1,4 @@
-"""Django admin for survey design: surveys with versioned questions, contacts, invitations."""
+"""Django admin for survey design: surveys with versioned questions, templates, previews."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from surveys import services
 from surveys.forms import QuestionForm, QuestionFormSet, TemplateChoiceForm
-from surveys.models import Contact, Invitation, Question, Survey
+from surveys.models import Question, Survey
 
 
 class QuestionInline(admin.StackedInline):
@@ -175,31 +175,3 @@ class SurveyAdmin(admin.ModelAdmin):
             "title": _("New survey from a template"),
         }
         return TemplateResponse(request, "admin/surveys/survey/from_template.html", context)
-
-
-@admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "language", "external_id", "account_owner"]
-    list_filter = ["language"]
-    search_fields = ["email", "name", "external_id"]
-    autocomplete_fields = ["account_owner"]
-
-
-@admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["survey", "contact", "kind", "created_at", "opened_at", "responded_at"]
-    list_filter = ["kind", "survey"]
-    search_fields = ["contact__email", "contact__name"]
-    autocomplete_fields = ["contact"]
-    readonly_fields = ["link", "kind", "opened_at", "responded_at"]
-    fields = ["survey", "contact", "link", "kind", "opened_at", "responded_at"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
-        return self.readonly_fields + (["survey", "contact"] if obj else [])
-
-    @admin.display(description=_("personal link"))
-    def link(self, invitation: Invitation) -> str:
-        if not invitation.pk:
-            return _("Save to create the link.")
-        url = invitation.answer_url()
-        return format_html('<a href="{}" target="_blank">{}</a>', url, url)

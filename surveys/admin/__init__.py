@@ -1,0 +1,5 @@
+"""Django admin for surveys: one module per concern, registered on import."""
+
+from surveys.admin import contacts, design, distribution
+
+__all__ = ["contacts", "design", "distribution"]
