@@ -722,6 +722,8 @@ def main() -> int:
     for row in rows:
         for error in sorted(set(row.load.errors))[:5]:
             print(f"error ({row.name} @{row.conns}): {error}")
+    if errors:
+        print(f"gunicorn's log: {log}")
     for row in mismatches:
         print(f"MISMATCH ({row.name} @{row.conns}): {row.load.ok} ok, {row.completed} completed, {row.answers} answers")
     print(f"took {time.perf_counter() - began:.0f} s")

@@ -1,5 +1,6 @@
 """REST endpoints for survey design: CRUD with questions, templates, publish and close."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -9,9 +10,16 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from surveys import services
-from surveys.models import Survey
-from surveys.serializers import SurveySerializer, TemplateSerializer
+from surveys import distributions, services
+from surveys.models import Distribution, Survey
+from surveys.serializers import (
+    DistributionSerializer,
+    ScheduleSerializer,
+    SurveySendResultSerializer,
+    SurveySendSerializer,
+    SurveySerializer,
+    TemplateSerializer,
+)
 from surveys.services import SURVEY_CONTENT_FIELDS
 
 
@@ -83,6 +91,85 @@ class SurveyViewSet(
         """Copy the survey into a new draft."""
         survey = services.survey_duplicate(survey=self.get_object(), by=request.user)
         return Response(SurveySerializer(survey, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SurveySendSerializer, responses={201: SurveySendResultSerializer, 200: SurveySendResultSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, pk: str) -> Response:
+        """Send this survey to one contact (created if new) now or after a delay; idempotent per key.
+
+        For events such as "support ticket closed". Repeating a key returns the first result (200).
+        """
+        form = SurveySendSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        invitation, created = distributions.survey_send_to_contact(
+            survey=self.get_object(),
+            idempotency_key=data["idempotency_key"],
+            delay=timedelta(minutes=data["delay_minutes"]),
+            **data["contact"],
+        )
+        result = {
+            "invitation": invitation.pk,
+            "contact": invitation.contact_id,
+            "status": invitation.status,
+            "skip_reason": invitation.skip_reason,
+            "created": created,
+        }
+        return Response(result, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class DistributionViewSet(viewsets.ModelViewSet):
+    """Distributions of a survey to a segment or a list, with their figures."""
+
+    serializer_class = DistributionSerializer
+    filterset_fields = ["status", "survey"]
+    ordering_fields = ["created_at", "scheduled_at"]
+
+    def get_queryset(self) -> QuerySet[Distribution]:
+        return Distribution.objects.select_related("survey").order_by("-created_at", "-pk")
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        if serializer.instance.status != Distribution.Status.DRAFT:
+            raise serializers.ValidationError({"status": ["Only a draft distribution can be edited."]})
+        serializer.save()
+
+    def perform_destroy(self, instance: Distribution) -> None:
+        if instance.status != Distribution.Status.DRAFT:
+            raise serializers.ValidationError({"status": ["Only a draft distribution can be deleted; cancel it."]})
+        instance.delete()
+
+    def _respond(self, request: Request, distribution: Distribution) -> Response:
+        distribution.refresh_from_db()
+        return Response(DistributionSerializer(distribution, context={"request": request}).data)
+
+    @extend_schema(request=ScheduleSerializer, responses=DistributionSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: str) -> Response:
+        """Send at the given time (or now)."""
+        form = ScheduleSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        distribution = distributions.distribution_schedule(distribution=self.get_object(), at=form.validated_data["at"])
+        return self._respond(request, distribution)
+
+    @extend_schema(request=None, responses=DistributionSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str) -> Response:
+        """Stop sending until resumed."""
+        return self._respond(request, distributions.distribution_pause(distribution=self.get_object()))
+
+    @extend_schema(request=None, responses=DistributionSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        """Continue a paused distribution."""
+        return self._respond(request, distributions.distribution_resume(distribution=self.get_object()))
+
+    @extend_schema(request=None, responses=DistributionSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel for good; waiting emails are recorded as skipped."""
+        return self._respond(request, distributions.distribution_cancel(distribution=self.get_object()))
 
 
 def _content(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,12 +5,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from surveys.models import Invitation, Language, Question, localized
 
 
-def invitation_email_build(*, invitation: Invitation) -> EmailMultiAlternatives:
-    """The invitation email for one contact; every link is absolute, built from SITE_URL."""
+def invitation_email_build(*, invitation: Invitation, sequence: int = 0) -> EmailMultiAlternatives:
+    """The invitation (sequence 0) or a reminder email; every link is absolute, from SITE_URL.
+
+    It carries a visible unsubscribe link and RFC 8058 one-click unsubscribe headers.
+    """
     survey = invitation.survey
     contact = invitation.contact
     language = contact.language if contact else Language.ENGLISH
@@ -33,14 +37,23 @@ def invitation_email_build(*, invitation: Invitation) -> EmailMultiAlternatives:
             "link": f"{link}?{urlencode({'lang': language})}",
             "name": contact.name if contact else "",
             "language": language,
+            "reminder": sequence > 0,
+            "unsubscribe_url": invitation.unsubscribe_url(),
         }
+        subject = context["title"]
+        if sequence > 0:
+            subject = _("Reminder: %(title)s") % {"title": subject}
         text = render_to_string("surveys/email/invitation.txt", context)
         html = render_to_string("surveys/email/invitation.html", context)
     message = EmailMultiAlternatives(
-        subject=context["title"],
+        subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[contact.email] if contact else [],
+        headers={
+            "List-Unsubscribe": f"<{invitation.unsubscribe_url()}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     message.attach_alternative(html, "text/html")
     return message

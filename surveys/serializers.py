@@ -2,9 +2,12 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys.models import Question, Survey
+from surveys.distributions import distribution_figures
+from surveys.models import Distribution, Language, Question, Survey
 from surveys.services import QUESTION_FIELDS
 
 
@@ -60,3 +63,76 @@ class SurveySerializer(serializers.ModelSerializer):
 class TemplateSerializer(serializers.Serializer):
     template = serializers.ChoiceField(choices=["nps", "csat", "ces", "enps"])
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class DistributionFiguresSerializer(serializers.Serializer):
+    audience = serializers.IntegerField()
+    eligible = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    skipped_by_reason = serializers.DictField(child=serializers.IntegerField())
+    sent = serializers.IntegerField()
+    bounced = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    opened = serializers.IntegerField()
+    responded = serializers.IntegerField()
+    response_rate = serializers.FloatField(allow_null=True)
+
+
+class DistributionSerializer(serializers.ModelSerializer):
+    figures = serializers.SerializerMethodField()
+    reminder_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=90), required=False, max_length=5
+    )
+
+    class Meta:
+        model = Distribution
+        fields = [
+            "id",
+            "name",
+            "survey",
+            "segment",
+            "contacts",
+            "status",
+            "scheduled_at",
+            "reminder_days",
+            "created_at",
+            "materialized_at",
+            "finished_at",
+            "figures",
+        ]
+        read_only_fields = ["id", "status", "created_at", "materialized_at", "finished_at", "figures"]
+
+    @extend_schema_field(DistributionFiguresSerializer)
+    def get_figures(self, distribution: Distribution) -> dict[str, Any]:
+        return distribution_figures(distribution=distribution)
+
+    def validate_reminder_days(self, days: list[int]) -> list[int]:
+        if days != sorted(set(days)):
+            raise serializers.ValidationError(_("Give each reminder day once, in increasing order."))
+        return days
+
+
+class ScheduleSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class SendContactSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_null=True, default=None)
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    attributes = serializers.DictField(required=False, default=dict)
+
+
+class SurveySendSerializer(serializers.Serializer):
+    contact = SendContactSerializer()
+    delay_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 30, required=False, default=0)
+    idempotency_key = serializers.CharField(max_length=200)
+
+
+class SurveySendResultSerializer(serializers.Serializer):
+    invitation = serializers.IntegerField()
+    contact = serializers.IntegerField()
+    status = serializers.CharField()
+    skip_reason = serializers.CharField(allow_blank=True)
+    created = serializers.BooleanField()

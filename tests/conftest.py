@@ -1,5 +1,8 @@
 """Shared fixtures and small make_* helpers. The suite runs on PostgreSQL, never SQLite."""
 
+import os
+import socket
+import uuid
 from typing import Any
 
 import pytest
@@ -10,6 +13,8 @@ from django.utils import translation
 
 from surveys import services
 from surveys.models import Contact, Invitation, Survey
+from tests.realparts import SmtpSink, Worker, service_env, wait_until
+from vocsite.celery import app as celery_app
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -105,3 +110,44 @@ def _english_by_default() -> Any:
     """Each test starts in English; a request handled in Chinese must not leak into the next."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request: pytest.FixtureRequest) -> Any:
+    """Tasks run in-process unless the test runs a real worker (see tests/realparts.py)."""
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def smtp_sink() -> Any:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def celery_worker(smtp_sink: SmtpSink, settings: Any) -> Any:
+    """A real `celery worker` process on Redis and the test database, sending to smtp_sink."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = service_env(
+        database_name=connection.settings_dict["NAME"],
+        redis_url=os.environ["REDIS_URL"],
+        smtp_port=smtp_sink.port,
+        queue=queue,
+        SEND_RETRY_BASE_SECONDS="1",
+    )
+    celery_app.conf.task_default_queue = queue
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
+    worker = Worker(env).start()
+    assert wait_until(lambda: celery_app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=0.5)), (
+        "the Celery worker did not start; see var/test-worker-*.log"
+    )
+    yield worker
+    worker.stop()
+    celery_app.conf.task_default_queue = "vocsite"

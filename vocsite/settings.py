@@ -200,6 +200,7 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "vocsite")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -208,10 +209,33 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimu
 # A web request must never hang on a broker outage: give up publishing quickly; the
 # periodic sweeps pick up whatever was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # One tick does all periodic distribution work: due distributions, due and lost emails,
+    # reminders, stalled imports. Each step is idempotent, so two beats or a rerun are harmless.
+    "distribution-tick": {
+        "task": "surveys.tasks.distribution_tick",
+        "schedule": env_int("TICK_SECONDS", 60, minimum=1),
+    },
+}
+
+# Distribution: how invitations are sent.
+CONTACT_FREQUENCY_DAYS = env_int("CONTACT_FREQUENCY_DAYS", 30)
+SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 200, minimum=1)
+SEND_RATE_PER_MINUTE = env_int("SEND_RATE_PER_MINUTE", 0)  # 0: no limit
+SEND_LEASE_SECONDS = env_int("SEND_LEASE_SECONDS", 600, minimum=1)
+SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 8, minimum=1)
+SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 60, minimum=1)
+CONTACT_IMPORT_LEASE_SECONDS = env_int("CONTACT_IMPORT_LEASE_SECONDS", 300, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -7,11 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from feedback.api import SurveyResponseViewSet
-from surveys.api import SurveyViewSet
+from surveys.api import DistributionViewSet, SurveyViewSet
 
 router = DefaultRouter()
 router.register("surveys", SurveyViewSet, basename="survey")
 router.register("responses", SurveyResponseViewSet, basename="response")
+router.register("distributions", DistributionViewSet, basename="distribution")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("feedback.urls")),
+    path("", include("surveys.urls")),
 ]
 
 admin.site.site_header = "vocsite"

@@ -1,0 +1,57 @@
+"""Cleaning and script-based language routing, shared by both analysers."""
+
+import html
+import re
+
+# Work on a bounded slice: survey answers are short, and the regexes below stay linear on this much text.
+RAW_LIMIT = 20_000
+# What the analysers see at most; long answers rarely change sentiment after their first paragraphs.
+TEXT_LIMIT = 2_000
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+# A tag starts with a letter or a slash, so "I <3 it" and "a < b" survive.
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
+_SPACE = re.compile(r"\s+")
+
+# CJK ideographs: the basic block, extension A and the compatibility block.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Kana and Hangul mark Japanese and Korean, which share ideographs with Chinese.
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+# Any letter of any script (digits and underscore excluded).
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def clean(text: str) -> str:
+    """Strip HTML tags, scripts and entities, collapse whitespace and cap the length."""
+    text = text[:RAW_LIMIT]
+    if "<" in text:
+        text = _SCRIPT_OR_STYLE.sub(" ", text)
+        text = _COMMENT.sub(" ", text)
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return _SPACE.sub(" ", text).strip()[:TEXT_LIMIT]
+
+
+def script_counts(text: str) -> tuple[int, int]:
+    """Count CJK characters and Latin words in text."""
+    return len(_CJK.findall(text)), len(_LATIN_WORD.findall(text))
+
+
+def detect_language(text: str) -> str:
+    """Route text by script: "en" (Latin), "zh-hans" (CJK), "other", or "" when it has no letters."""
+    text = clean(text)
+    cjk, latin = script_counts(text)
+    return _route(text, cjk, latin)
+
+
+def _route(text: str, cjk: int, latin: int) -> str:
+    if cjk == 0 and latin == 0:
+        return "other" if _LETTER.search(text) else ""
+    if cjk > latin:
+        # Japanese writes kana beside its kanji; a handful of kana is enough to tell it from Chinese.
+        kana = len(_KANA_HANGUL.findall(text))
+        return "other" if kana * 4 >= cjk else "zh-hans"
+    return "en"

@@ -1,0 +1,199 @@
+"""REST endpoints for contacts, CSV contact imports and segments."""
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
+from surveys.models import Contact, ContactImport, Segment
+from surveys.segments import segment_contacts, segment_rules_validate
+
+# Which field a unique constraint protects, to answer a lost race with a field message.
+CONSTRAINT_FIELDS = {
+    "contact_unique_email_ci": ("email", _("A contact with this email already exists.")),
+    "contact_unique_external_id": ("external_id", _("A contact with this external id already exists.")),
+}
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "email",
+            "name",
+            "language",
+            "external_id",
+            "attributes",
+            "unsubscribed_at",
+            "bounced_at",
+            "last_surveyed_at",
+            "created_at",
+        ]
+        read_only_fields = ["id", "unsubscribed_at", "bounced_at", "last_surveyed_at", "created_at"]
+
+    def validate_email(self, email: str) -> str:
+        others = Contact.objects.filter(email__iexact=email)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(CONSTRAINT_FIELDS["contact_unique_email_ci"][1])
+        return email
+
+    def validate_external_id(self, external_id: str) -> str:
+        others = Contact.objects.filter(external_id=external_id)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if external_id and others.exists():
+            raise serializers.ValidationError(CONSTRAINT_FIELDS["contact_unique_external_id"][1])
+        return external_id
+
+    def validate_attributes(self, attributes: Any) -> dict[str, Any]:
+        if not isinstance(attributes, dict):
+            raise serializers.ValidationError(_("Attributes must be an object of key: value pairs."))
+        return attributes
+
+
+class ContactFilter(django_filters.FilterSet):
+    email = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Contact
+        fields = ["email", "language", "external_id"]
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    """Contacts who can be surveyed."""
+
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    ordering_fields = ["created_at", "email", "name"]
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        return Contact.objects.order_by("-created_at", "-pk")
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        _save_unique(serializer)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        _save_unique(serializer)
+
+
+def _save_unique(serializer: serializers.BaseSerializer) -> None:
+    # The validators answer the usual case; this answers two requests racing for one email.
+    try:
+        with transaction.atomic():
+            serializer.save()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+        if constraint not in CONSTRAINT_FIELDS:
+            raise
+        field, message = CONSTRAINT_FIELDS[constraint]
+        raise serializers.ValidationError({field: [message]}) from None
+
+
+class ContactImportSerializer(serializers.ModelSerializer):
+    progress_percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "file_name",
+            "status",
+            "total_rows",
+            "processed_rows",
+            "progress_percent",
+            "created_count",
+            "updated_count",
+            "error_count",
+            "errors",
+            "failure",
+            "created_at",
+            "heartbeat_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("A UTF-8 CSV file with a header row containing an email column."))
+
+    def validate_file(self, upload: Any) -> Any:
+        if upload.size > MAX_FILE_BYTES:
+            raise serializers.ValidationError(_("The file is larger than %(mb)s MB.") % {"mb": MAX_FILE_BYTES // 2**20})
+        return upload
+
+
+class ContactImportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """CSV imports of contacts: upload a file, then follow its progress and error report."""
+
+    serializer_class = ContactImportSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status"]
+
+    def get_queryset(self) -> QuerySet[ContactImport]:
+        # The stored file can be 50 MB; the API never sends it back.
+        return ContactImport.objects.defer("content").order_by("-created_at", "-pk")
+
+    @extend_schema(
+        request={"multipart/form-data": ContactImportUploadSerializer}, responses={202: ContactImportSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Upload a CSV file; its contacts are imported in the background."""
+        form = ContactImportUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        try:
+            contact_import = contact_import_create(file_name=upload.name, content=upload.read(), by=request.user)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"file": error.messages}) from None
+        # Re-read: with tasks run in-process the import may already have finished.
+        contact_import = self.get_queryset().get(pk=contact_import.pk)
+        return Response(self.get_serializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    size = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "rules", "size", "created_at"]
+        read_only_fields = ["id", "size", "created_at"]
+
+    def validate_rules(self, rules: Any) -> Any:
+        try:
+            segment_rules_validate(rules=rules)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return rules
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_size(self, segment: Segment) -> int | None:
+        """How many contacts the rules select right now; null if stored rules are invalid."""
+        try:
+            return segment_contacts(segment=segment).count()
+        except DjangoValidationError:
+            return None
+
+
+class SegmentViewSet(viewsets.ModelViewSet):
+    """Saved filters over contacts, with their live size."""
+
+    serializer_class = SegmentSerializer
+    ordering_fields = ["created_at", "name"]
+
+    def get_queryset(self) -> QuerySet[Segment]:
+        return Segment.objects.order_by("-created_at", "-pk")
