@@ -396,9 +396,17 @@ class Gunicorn:
 
 
 def process_cpu() -> dict[int, tuple[str, int, float]]:
-    """pid -> (command name, parent pid, CPU seconds used) of every process, from /proc (Linux)."""
+    """pid -> (command name, parent pid, CPU seconds) of every process, from /proc (Linux).
+
+    CPU seconds include reaped children, so backends that exit during a run stay counted (in the
+    postmaster). Key 0 holds the whole machine's busy time from /proc/stat, key -1 its steal time.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
-    table: dict[int, tuple[str, int, float]] = {}
+    cpu = [int(value) / ticks for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    table: dict[int, tuple[str, int, float]] = {
+        0: ("machine", 0, cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]),
+        -1: ("steal", 0, cpu[7] if len(cpu) > 7 else 0.0),
+    }
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -408,7 +416,7 @@ def process_cpu() -> dict[int, tuple[str, int, float]]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        table[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+        table[int(entry.name)] = (name, int(fields[1]), sum(int(value) for value in fields[11:15]) / ticks)
     return table
 
 
@@ -417,12 +425,15 @@ def cpu_split(
 ) -> dict[str, float]:
     """CPU seconds used between two snapshots by the gunicorn tree, PostgreSQL, this process and the rest.
 
-    The rest is also broken down by command name ("other:<name>"), to show a machine that is not quiet.
+    The rest is also broken down by command name ("other:<name>"), to show a machine that is not quiet;
+    "machine" is all busy time and "steal" the time the hypervisor gave to other guests.
     """
     split = {"gunicorn": 0.0, "postgres": 0.0, "client": 0.0, "other": 0.0}
     for pid, (name, ppid, seconds) in after.items():
         used = seconds - (before[pid][2] if pid in before and before[pid][0] == name else 0.0)
-        if pid == server or ppid == server:
+        if pid <= 0:
+            split[name] = used
+        elif pid == server or ppid == server:
             split["gunicorn"] += used
         elif name == "postgres":
             split["postgres"] += used
@@ -711,13 +722,18 @@ def main() -> int:
         f" commits/sub leaves out\nthe commits of opening sessions, measured at {django_setup:g} per Django"
         f" connection and {psycopg2_setup:g} per psycopg2 one; (raw) keeps them."
     )
-    print("\nCPU ms per submission during each measured load (2 cores = 2000 ms per second of wall time):")
+    cores = os.cpu_count() or 1
+    print(f"\nCPU ms per submission during each measured load, and how busy the {cores} cores were:")
     for row in rows:
         per_sub = {group: seconds * 1000 / max(row.load.ok, 1) for group, seconds in row.cpu.items()}
-        main_groups = "  ".join(f"{group} {ms:.2f}" for group, ms in per_sub.items() if ":" not in group)
-        others = sorted(((ms, group[6:]) for group, ms in per_sub.items() if ":" in group), reverse=True)[:3]
+        groups = "  ".join(f"{group} {per_sub[group]:.2f}" for group in ("gunicorn", "postgres", "client", "other"))
+        others = sorted(((ms, group[6:]) for group, ms in per_sub.items() if ":" in group), reverse=True)[:2]
         other_top = ", ".join(f"{name} {ms:.2f}" for ms, name in others if ms >= 0.05)
-        print(f"  {row.name} @{row.conns}: {main_groups}" + (f" ({other_top})" if other_top else ""))
+        capacity = cores * row.load.seconds
+        busy = f"busy {row.cpu['machine'] / capacity:.0%}, steal {row.cpu['steal'] / capacity:.0%}"
+        print(f"  {row.name} @{row.conns}: {groups}" + (f" ({other_top})" if other_top else "") + f"; {busy}")
+        if row.cpu["other"] > 0.1 * capacity:
+            print(f"  WARNING: other processes used {row.cpu['other'] / capacity:.0%} of the CPU; figures are noisy")
     print(f"\nratio django@16 / baseline@16 = {ratio:.3f} (goal >= {GOAL_RATIO})")
     for row in rows:
         for error in sorted(set(row.load.errors))[:5]:

@@ -41,6 +41,8 @@ class ContactSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "unsubscribed_at", "bounced_at", "last_surveyed_at", "created_at"]
+        # Uniqueness is checked below with the same wording the race fallback uses.
+        extra_kwargs = {"external_id": {"validators": []}}
 
     def validate_email(self, email: str) -> str:
         others = Contact.objects.filter(email__iexact=email)
@@ -83,13 +85,13 @@ class ContactViewSet(viewsets.ModelViewSet):
         return Contact.objects.order_by("-created_at", "-pk")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        _save_unique(serializer)
+        save_unique(serializer)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        _save_unique(serializer)
+        save_unique(serializer)
 
 
-def _save_unique(serializer: serializers.BaseSerializer) -> None:
+def save_unique(serializer: serializers.BaseSerializer) -> None:
     # The validators answer the usual case; this answers two requests racing for one email.
     try:
         with transaction.atomic():

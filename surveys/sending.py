@@ -268,7 +268,9 @@ def _retry_later(emails: list[InvitationEmail], *, error: str, count_attempt: bo
 
 
 def _finish(email: InvitationEmail, *, status: str, error: str = "", note: str = "") -> None:
-    changes = {"status": status, "last_error": error[:500], "note": note}
+    changes: dict[str, object] = {"status": status, "note": note}
+    if error:
+        changes["last_error"] = error[:500]
     if status == EmailStatus.SENT:
         changes["sent_at"] = timezone.now()
     InvitationEmail.objects.filter(pk=email.pk, status=EmailStatus.CLAIMED).update(**changes)

@@ -44,10 +44,11 @@ def detect_language(text: str) -> str:
     """Route text by script: "en" (Latin), "zh-hans" (CJK), "other", or "" when it has no letters."""
     text = clean(text)
     cjk, latin = script_counts(text)
-    return _route(text, cjk, latin)
+    return route_language(text, cjk, latin)
 
 
-def _route(text: str, cjk: int, latin: int) -> str:
+def route_language(text: str, cjk: int, latin: int) -> str:
+    """Route cleaned text by its script counts (see detect_language)."""
     if cjk == 0 and latin == 0:
         return "other" if _LETTER.search(text) else ""
     if cjk > latin:

@@ -14,11 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.routers import DefaultRouter
 
 from surveys.contact_import import contact_import_create, contact_import_run, contact_import_sweep
 from surveys.contact_tasks import contact_import_run_task
-from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentViewSet
+from surveys.contacts_api import ContactImportViewSet, ContactSerializer, ContactViewSet, SegmentViewSet, save_unique
 from surveys.models import Contact, ContactImport
 from tests.conftest import make_contact
 from vocsite.urls import urlpatterns as project_urlpatterns
@@ -164,8 +165,10 @@ def test_bad_rows_are_reported_with_their_row_numbers_and_the_others_imported(im
 
 @pytest.mark.parametrize(
     ("spelling", "language"),
-    [("en", "en"), ("English", "en"), ("zh", "zh-hans"), ("zh-cn", "zh-hans"), ("zh_CN", "zh-hans")]
-    + [("zh-Hans", "zh-hans"), ("ZH-HANS", "zh-hans"), ("中文", "zh-hans")],
+    [
+        *[("en", "en"), ("English", "en"), ("zh", "zh-hans"), ("zh-cn", "zh-hans")],
+        *[("zh_CN", "zh-hans"), ("zh-Hans", "zh-hans"), ("ZH-HANS", "zh-hans"), ("中文", "zh-hans")],
+    ],
 )
 def test_common_language_spellings_are_accepted(import_csv: Callable, spelling: str, language: str) -> None:
     done = import_csv(csv_bytes(["ann@example.com", "Ann", spelling, ""]))
@@ -492,3 +495,30 @@ def test_api_contacts_are_created_and_filtered_by_email_in_any_case(admin_client
     assert [(c["email"], c["language"], c["attributes"]) for c in found.json()["results"]] == [
         ("ann@example.com", "zh-hans", {"plan": "pro"})
     ]
+
+
+@pytest.mark.urls(__name__)
+def test_api_contacts_may_share_a_blank_external_id_but_not_a_real_one(admin_client: Client) -> None:
+    make_contact(email="ann@example.com", external_id="")
+    make_contact(email="bob@example.com", external_id="CRM-1")
+
+    blank = admin_client.post("/api/v1/contacts/", {"email": "cy@example.com"}, content_type="application/json")
+    taken = admin_client.post(
+        "/api/v1/contacts/", {"email": "di@example.com", "external_id": "CRM-1"}, content_type="application/json"
+    )
+
+    assert blank.status_code == 201
+    assert taken.status_code == 400
+    assert taken.json() == {"external_id": ["A contact with this external id already exists."]}
+
+
+def test_a_contact_saved_by_a_racing_request_is_a_field_error_not_a_500() -> None:
+    serializer = ContactSerializer(data={"email": "ann@example.com"})
+    assert serializer.is_valid()
+    make_contact(email="ANN@example.com")  # another request wins between validation and save
+
+    with pytest.raises(serializers.ValidationError) as refused:
+        save_unique(serializer)
+
+    assert refused.value.detail == {"email": ["A contact with this email already exists."]}
+    assert Contact.objects.count() == 1
