@@ -38,7 +38,7 @@ class SmtpSink:
     rcpt_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.rcpt_delay:
             time.sleep(self.rcpt_delay)  # blocks the server on purpose: a slow mail server
         reply = self.rcpt_replies.popleft() if self.rcpt_replies else "250 OK"
@@ -46,7 +46,7 @@ class SmtpSink:
             envelope.rcpt_tos.append(address)
         return reply
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
