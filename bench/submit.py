@@ -395,17 +395,17 @@ class Gunicorn:
                 self.process.wait()
 
 
-def process_cpu() -> dict[int, tuple[str, int, float]]:
-    """pid -> (command name, parent pid, CPU seconds) of every process, from /proc (Linux).
+def process_cpu() -> dict[tuple[int, int], tuple[str, int, float]]:
+    """(pid, start time) -> (command name, parent pid, CPU seconds) of every process, from /proc (Linux).
 
     CPU seconds include reaped children, so backends that exit during a run stay counted (in the
     postmaster). Key 0 holds the whole machine's busy time from /proc/stat, key -1 its steal time.
     """
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = [int(value) / ticks for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    table: dict[int, tuple[str, int, float]] = {
-        0: ("machine", 0, cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]),
-        -1: ("steal", 0, cpu[7] if len(cpu) > 7 else 0.0),
+    table: dict[tuple[int, int], tuple[str, int, float]] = {
+        (0, 0): ("machine", 0, cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]),
+        (-1, 0): ("steal", 0, cpu[7] if len(cpu) > 7 else 0.0),
     }
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -416,12 +416,15 @@ def process_cpu() -> dict[int, tuple[str, int, float]]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        table[int(entry.name)] = (name, int(fields[1]), sum(int(value) for value in fields[11:15]) / ticks)
+        key = (int(entry.name), int(fields[19]))
+        table[key] = (name, int(fields[1]), sum(int(value) for value in fields[11:15]) / ticks)
     return table
 
 
 def cpu_split(
-    before: dict[int, tuple[str, int, float]], after: dict[int, tuple[str, int, float]], server: int
+    before: dict[tuple[int, int], tuple[str, int, float]],
+    after: dict[tuple[int, int], tuple[str, int, float]],
+    server: int,
 ) -> dict[str, float]:
     """CPU seconds used between two snapshots by the gunicorn tree, PostgreSQL, this process and the rest.
 
@@ -429,8 +432,9 @@ def cpu_split(
     "machine" is all busy time and "steal" the time the hypervisor gave to other guests.
     """
     split = {"gunicorn": 0.0, "postgres": 0.0, "client": 0.0, "other": 0.0}
-    for pid, (name, ppid, seconds) in after.items():
-        used = seconds - (before[pid][2] if pid in before and before[pid][0] == name else 0.0)
+    for key, (name, ppid, seconds) in after.items():
+        pid = key[0]
+        used = seconds - (before[key][2] if key in before else 0.0)
         if pid <= 0:
             split[name] = used
         elif pid == server or ppid == server:

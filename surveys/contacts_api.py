@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -182,7 +181,7 @@ class SegmentSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(error.messages) from None
         return rules
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_size(self, segment: Segment) -> int | None:
         """How many contacts the rules select right now; null if stored rules are invalid."""
         try:

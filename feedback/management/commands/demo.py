@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from feedback.answering import FIELD_PREFIX, response_save_page
 from feedback.models import SurveyResponse
-from surveys import services
-from surveys.models import Contact, Invitation, Language, Survey
+from surveys import distributions, services
+from surveys.models import Contact, Distribution, Invitation, Language, Survey
+from surveys.periodic import periodic_tick
 
 DEMO_SURVEY_NAME = "Demo: customer NPS"
 ADMIN_USERNAME = "admin"
@@ -84,30 +85,42 @@ class Command(BaseCommand):
         if not users.objects.filter(username=ADMIN_USERNAME).exists():
             users.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
 
-    @transaction.atomic
     def _seed(self) -> Survey:
-        survey = services.survey_create_from_template(template="nps", name=DEMO_SURVEY_NAME)
-        survey.anonymous_link_enabled = True
-        survey.save(update_fields=["anonymous_link_enabled"])
-        services.survey_publish(survey=survey)
-        for template in ["csat", "ces", "enps"]:
-            services.survey_create_from_template(template=template)
-        chooser = random.Random(7)
-        for number, (score, language, text) in enumerate(DEMO_ANSWERS):
-            names = ZH_NAMES if language == Language.CHINESE else EN_NAMES
-            contact = Contact.objects.create(
-                email=f"customer{number + 1}@example.com",
-                name=names[number % len(names)],
-                language=language,
-                attributes={"plan": chooser.choice(["starter", "team", "enterprise"])},
-            )
-            invitation = services.invitation_create_personal(survey=survey, contact=contact)
-            self._answer(invitation, score, language, text)
-        self._spread_over_past_weeks(survey, chooser)
-        for number, language in enumerate([Language.ENGLISH, Language.CHINESE], start=len(DEMO_ANSWERS) + 1):
-            contact = Contact.objects.create(email=f"customer{number}@example.com", language=language, name="")
-            services.invitation_create_personal(survey=survey, contact=contact)
+        """A live survey sent through a real distribution (emails land in the mail folder), then answered."""
+        with transaction.atomic():
+            survey = services.survey_create_from_template(template="nps", name=DEMO_SURVEY_NAME)
+            survey.anonymous_link_enabled = True
+            survey.save(update_fields=["anonymous_link_enabled"])
+            services.survey_publish(survey=survey)
+            for template in ["csat", "ces", "enps"]:
+                services.survey_create_from_template(template=template)
+            contacts = self._contacts()
+            distribution = Distribution.objects.create(name="Demo: spring check-in", survey=survey, reminder_days=[3])
+            distribution.contacts.set(contacts)
+            distributions.distribution_schedule(distribution=distribution)
+        # Tasks run in-process on the embedded default: the tick materialises and sends.
+        periodic_tick(now=timezone.now())
+        invitations = {i.contact_id: i for i in Invitation.objects.filter(distribution=distribution)}
+        for contact, (score, language, text) in zip(contacts, DEMO_ANSWERS, strict=False):
+            self._answer(invitations[contact.pk], score, language, text)
+        self._spread_over_past_weeks(survey, random.Random(7))
         return survey
+
+    def _contacts(self) -> list[Contact]:
+        chooser = random.Random(7)
+        contacts = []
+        languages = [language for _score, language, _text in DEMO_ANSWERS] + [Language.ENGLISH, Language.CHINESE]
+        for number, language in enumerate(languages, start=1):
+            names = ZH_NAMES if language == Language.CHINESE else EN_NAMES
+            contacts.append(
+                Contact(
+                    email=f"customer{number}@example.com",
+                    name=names[number % len(names)] if number <= len(DEMO_ANSWERS) else "",
+                    language=language,
+                    attributes={"plan": chooser.choice(["starter", "team", "enterprise"])},
+                )
+            )
+        return Contact.objects.bulk_create(contacts)
 
     def _spread_over_past_weeks(self, survey: Survey, chooser: random.Random) -> None:
         """Date the demo responses over the last eight weeks, so lists and trends look real."""
