@@ -21,7 +21,8 @@ TextBlob's PatternAnalyzer polarity, VADER's scores, complaint and praise cues (
 row"), negation and stated ratings; Chinese by a logistic regression over jieba words and bigrams plus the same
 kind of cues, trained on the Chinese review sets. Text with a substantial share of both scripts is scored by
 both and the polarities are averaged by each script's share. Text with no letters (empty, punctuation, emoji,
-markup only) and text in other languages is neutral with no key phrases ("vocsite-none").
+markup only), text in other languages and answers that decline to answer ("n/a", "no comment", "无") are
+neutral with no key phrases ("vocsite-none").
 
 Models are gzip'd JSON in data/, rebuilt by bench/train_sentiment.py and loaded once per process on first use;
 nothing is downloaded at run time. bench/sentiment_eval.py measures accuracy, bench/tagging.py throughput.
@@ -30,7 +31,7 @@ nothing is downloaded at run time. bench/sentiment_eval.py measures accuracy, be
 from dataclasses import dataclass
 
 from feedback.analysis import chinese, english
-from feedback.analysis.text import clean, detect_language, route_language, script_counts
+from feedback.analysis.text import clean, detect_language, is_non_answer, route_language, script_counts
 
 __all__ = ["TextAnalysis", "analyse", "detect_language"]
 
@@ -63,6 +64,8 @@ def analyse(text: str) -> TextAnalysis:
     cleaned = clean(text)
     cjk, latin = script_counts(cleaned)
     language = route_language(cleaned, cjk, latin)
+    if is_non_answer(cleaned):
+        return TextAnalysis(language, 0.0, "neutral", (), NONE_ANALYSER, RULES_VERSION)
     if language == "en" and cjk < MIXED_MIN_CJK:
         polarity, phrases = english.analyse_english(cleaned)
         model = english.model()

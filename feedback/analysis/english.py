@@ -1,7 +1,14 @@
 """The English analyser: TextBlob and VADER lexicon scores, complaint cues and word features, weighed by a
 logistic regression (bench/train_sentiment.py fits it; feedback/analysis/data/en_sentiment.json.gz holds it)."""
 
-from feedback.analysis.features import Features, en_features, en_lexicon_scores, en_tokens, normalise_apostrophes
+from feedback.analysis.features import (
+    Features,
+    en_features,
+    en_lexicon_scores,
+    en_tokens,
+    normalise_apostrophes,
+    vader_lexicon,
+)
 from feedback.analysis.model import LinearModel, load_model
 from feedback.analysis.phrases import en_key_phrases
 
@@ -25,4 +32,4 @@ def features_for(text: str) -> tuple[Features, list[str]]:
 def analyse_english(text: str) -> tuple[float, tuple[str, ...]]:
     """Return the polarity and key phrases of cleaned English text."""
     features, tokens = features_for(text)
-    return model().polarity(features), en_key_phrases(tokens)
+    return model().polarity(features), en_key_phrases(tokens, vader_lexicon())

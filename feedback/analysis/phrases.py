@@ -6,6 +6,7 @@ The Chinese IDF table is the one jieba ships (jieba/analyse/idf.txt).
 
 import re
 from collections import Counter
+from collections.abc import Container
 from functools import cache
 from importlib import resources
 
@@ -52,8 +53,11 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN = re.compile(r"^[a-z][a-z0-9'-]{2,}$")
 
 
-def en_key_phrases(tokens: list[str]) -> tuple[str, ...]:
-    """Rank runs of content words by RAKE score (word degree over frequency, summed over the phrase)."""
+def en_key_phrases(tokens: list[str], sentiment_words: Container[str] = frozenset()) -> tuple[str, ...]:
+    """Rank runs of content words by RAKE score (word degree over frequency, summed over the phrase).
+
+    A phrase that is one sentiment word alone ("terrible") is dropped: it says how, not what about.
+    """
     runs: list[list[str]] = []
     current: list[str] = []
     for token in tokens:
@@ -78,7 +82,13 @@ def en_key_phrases(tokens: list[str]) -> tuple[str, ...]:
         for word in phrase:
             frequency[word] += 1
             degree[word] += len(phrase)
-    return _top({" ".join(phrase): sum(degree[w] / frequency[w] for w in phrase) for phrase in candidates})
+    return _top(
+        {
+            " ".join(phrase): sum(degree[word] / frequency[word] for word in phrase)
+            for phrase in candidates
+            if len(phrase) > 1 or phrase[0] not in sentiment_words
+        }
+    )
 
 
 @cache

@@ -13,6 +13,14 @@ _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 # A tag starts with a letter or a slash, so "I <3 it" and "a < b" survive.
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
 _SPACE = re.compile(r"\s+")
+# Whole answers that decline to answer. "No comment" is no complaint, yet VADER scores "no" as negative.
+_NON_ANSWER = re.compile(
+    r"(?:n/?a|none|nil|no|nope|nah|nothing(?: (?:else|more|further|really|at all|to (?:add|say|report)))?|"
+    r"no (?:comments?|idea|thanks|opinion|suggestions?|feedback)|not applicable|not sure|idk|"
+    r"(?:i )?don'?t know|无|没有|暂无|暂时没有|没了|没有了|没什么|没什么(?:意见|建议|可说的)|(?:无|没有|没)(?:意见|建议)|"
+    r"不知道|不清楚)[\s.!。！~]*",
+    re.IGNORECASE,
+)
 
 # CJK ideographs: the basic block, extension A and the compatibility block.
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -56,3 +64,8 @@ def route_language(text: str, cjk: int, latin: int) -> str:
         kana = len(_KANA_HANGUL.findall(text))
         return "other" if kana * 4 >= cjk else "zh-hans"
     return "en"
+
+
+def is_non_answer(cleaned: str) -> bool:
+    """Tell whether cleaned text only declines to answer ("n/a", "no comment", "无")."""
+    return len(cleaned) <= 40 and _NON_ANSWER.fullmatch(cleaned.replace("\u2019", "'")) is not None
