@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,60 @@ class SurveyResponse(models.Model):
         return self.status == self.Status.COMPLETED
 
 
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
+
+
+class Theme(models.Model):
+    """What an answer is about ("billing", "wait times"), found by keywords or tagged by staff."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    keywords = models.JSONField(
+        _("keywords"),
+        default=list,
+        blank=True,
+        help_text=_("Words or phrases, English or Chinese; an answer containing one gets this theme."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_themes",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("pk")), name="theme_not_merged_into_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def label(self, language: str) -> str:
+        return self.name_zh if language == Language.CHINESE and self.name_zh else self.name
+
+
+class AnswerQuerySet(models.QuerySet["Answer"]):
+    def free_text(self) -> "AnswerQuerySet":
+        """Answers that carry text to analyse."""
+        return self.exclude(text="")
+
+    def untagged(self) -> "AnswerQuerySet":
+        """Free-text answers not analysed yet (their task was lost, or has not run)."""
+        return self.free_text().filter(analysed_at__isnull=True)
+
+
 class Answer(models.Model):
     """An answer to one question. It points at the question row of the version answered."""
 
@@ -123,6 +178,16 @@ class Answer(models.Model):
     text = models.TextField(_("text"), blank=True)
     choices = models.JSONField(_("chosen"), default=list, blank=True)
     answered_at = models.DateTimeField(_("answered"))
+    # Filled by the tagging task (feedback.tagging) for free-text answers.
+    text_language = models.CharField(_("text language"), max_length=10, blank=True)
+    polarity = models.FloatField(_("polarity"), null=True, blank=True)
+    sentiment = models.CharField(_("sentiment"), max_length=10, choices=Sentiment.choices, blank=True, db_index=True)
+    key_phrases = models.JSONField(_("key phrases"), default=list, blank=True)
+    analyser = models.CharField(_("analyser"), max_length=50, blank=True)
+    analysed_at = models.DateTimeField(_("analysed"), null=True, blank=True, db_index=True)
+    themes = models.ManyToManyField(Theme, through="AnswerTheme", related_name="answers", blank=True)
+
+    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("answer")
@@ -146,8 +211,33 @@ class Answer(models.Model):
         return self.text or None
 
     def display_value(self, language: str = Language.ENGLISH) -> str:
+        """The answer as a person reads it: a score, chosen labels or the text."""
         if self.number is not None:
             return str(self.number)
         if self.choices:
             return ", ".join(self.question.choice_label(value, language) for value in self.choices)
         return self.text
+
+
+class AnswerTheme(models.Model):
+    """One theme on one answer, found by a keyword or set by a person."""
+
+    class Source(models.TextChoices):
+        KEYWORD = "keyword", _("Keyword")
+        MANUAL = "manual", _("Tagged by staff")
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="answer_themes")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="answer_themes")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.KEYWORD)
+    tagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("answer theme")
+        verbose_name_plural = _("answer themes")
+        constraints = [models.UniqueConstraint(fields=["answer", "theme"], name="answer_theme_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id}: {self.theme}"

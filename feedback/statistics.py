@@ -83,9 +83,7 @@ def mean(*, total: float, total_of_squares: float, n: int) -> Estimate:
     return Estimate(average, n, average - margin, average + margin)
 
 
-def nps_change(
-    *, before: tuple[int, int, int], after: tuple[int, int, int]
-) -> Change:
+def nps_change(*, before: tuple[int, int, int], after: tuple[int, int, int]) -> Change:
     """NPS change between two periods given (promoters, passives, detractors) for each."""
     first = nps(promoters=before[0], passives=before[1], detractors=before[2])
     second = nps(promoters=after[0], passives=after[1], detractors=after[2])

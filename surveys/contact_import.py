@@ -333,7 +333,7 @@ class _Run:
 
 
 def _upsert(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
-    """Create or update the contacts of valid rows in two bulk statements; returns counts and conflicts."""
+    """Create or update the contacts of valid rows in bulk; returns created, matched and the conflicts."""
     external_ids = [row.external_id for row in rows if row.external_id]
     emails = [row.email.lower() for row in rows]
     existing = (
@@ -347,6 +347,8 @@ def _upsert(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
     by_email = {contact.email.lower(): contact for contact in existing}
     to_create: list[Contact] = []
     to_update: dict[int, Contact] = {}
+    changed_fields: set[str] = set()
+    matched = 0
     conflicts: list[tuple[int, str, str]] = []
     now = timezone.now()
     for row in rows:
@@ -367,18 +369,32 @@ def _upsert(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
             contact.language = row.language or Language.ENGLISH
             to_create.append(contact)
         else:
+            matched += 1
             by_email.pop(contact.email.lower(), None)
-            contact.email = row.email
-            contact.name = row.name or contact.name
-            contact.language = row.language or contact.language
-            contact.external_id = row.external_id or contact.external_id
-            contact.attributes = {**(contact.attributes or {}), **row.attributes}
-            contact.updated_at = now
-            to_update[contact.pk] = contact
+            values = {
+                "email": row.email,
+                "name": row.name or contact.name,
+                "language": row.language or contact.language,
+                "external_id": row.external_id or contact.external_id,
+                "attributes": {**(contact.attributes or {}), **row.attributes},
+            }
+            changed = {name for name, value in values.items() if getattr(contact, name) != value}
+            for name in changed:
+                setattr(contact, name, values[name])
+            if changed:
+                contact.updated_at = now
+                to_update[contact.pk] = contact
+                changed_fields |= changed
         by_email[row.email.lower()] = contact
     # Updates first: a contact may be giving up an email that a new contact in this chunk takes.
-    Contact.objects.bulk_update(
-        list(to_update.values()), ["email", "name", "language", "external_id", "attributes", "updated_at"]
-    )
+    # Written as INSERT .. ON CONFLICT (id) DO UPDATE of the changed columns: one linear statement,
+    # where bulk_update builds a CASE per row and column and spends seconds per chunk doing so.
+    if to_update:
+        Contact.objects.bulk_create(
+            to_update.values(),
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[*sorted(changed_fields), "updated_at"],
+        )
     Contact.objects.bulk_create(to_create)
-    return len(to_create), len(to_update), conflicts
+    return len(to_create), matched, conflicts
