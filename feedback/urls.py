@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import views
+from feedback import staff_views, views
 
 app_name = "feedback"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("s/<str:token>/thanks/", views.thanks, name="thanks"),
     path("a/<str:survey_token>/", views.anonymous, name="anonymous"),
     path("staff/surveys/<int:survey_id>/preview/", views.preview, name="preview"),
+    path("staff/dashboard/", staff_views.dashboard_page, name="dashboard"),
 ]

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from feedback.api import SurveyResponseViewSet
+from feedback.api import MetricsView, SurveyResponseViewSet
 from surveys.api import DistributionViewSet, SurveyViewSet
 
 router = DefaultRouter()
@@ -17,6 +17,7 @@ router.register("distributions", DistributionViewSet, basename="distribution")
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/metrics/", MetricsView.as_view(), name="metrics"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

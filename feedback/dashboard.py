@@ -1,0 +1,73 @@
+"""The staff dashboard and the metrics API share this composed read."""
+
+from dataclasses import asdict
+from typing import Any
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from feedback import charts, metrics, statistics
+
+
+def estimate_data(estimate: statistics.Estimate) -> dict[str, Any]:
+    """An estimate as plain data: value, n, interval, margin, small-sample flag."""
+    return {**asdict(estimate), "margin": estimate.margin, "small_sample": estimate.small_sample}
+
+
+def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: int = 12) -> dict[str, Any]:
+    """Series by period, the last-vs-previous comparison, funnel, distribution and top themes."""
+    series = metrics.metrics_by_period(filters=filters, period=period)[-periods:]
+    last = series[-1] if series else None
+    previous = series[-2] if len(series) > 1 else None
+    changes = metrics.metrics_compare(before=previous, after=last) if last else {}
+    return {
+        "period": period,
+        "series": [
+            {
+                "period": row.period,
+                "responses": row.responses,
+                "sent": row.sent,
+                "nps": estimate_data(row.nps),
+                "csat": estimate_data(row.csat),
+                "ces": estimate_data(row.ces),
+                "response_rate": estimate_data(row.response_rate),
+            }
+            for row in series
+        ],
+        "changes": {name: asdict(change) for name, change in changes.items()},
+        "funnel": metrics.funnel(filters=filters),
+        "nps_distribution": metrics.score_distribution(filters=filters),
+        "top_detractor_themes": metrics.top_detractor_themes(filters=filters),
+    }
+
+
+def overview_charts(overview: dict[str, Any], *, language: str) -> dict[str, str]:
+    """SVG charts of an overview, labelled in the active language."""
+    labels = [formats.date_format(row["period"], "SHORT_DATE_FORMAT") for row in overview["series"]]
+
+    def trend(name: str, low: float, high: float, title: str, unit: str = "") -> str:
+        points = [
+            (label, row[name]["value"], row[name]["low"], row[name]["high"])
+            for label, row in zip(labels, overview["series"], strict=True)
+        ]
+        return charts.line_with_band(points, low=low, high=high, title=title, unit=unit)
+
+    funnel = overview["funnel"]
+    distribution = overview["nps_distribution"]
+    name_key = "name_zh" if language == "zh-hans" else "name"
+    return {
+        "nps": trend("nps", -100, 100, _("NPS by period, with its 95% margin of error")),
+        "csat": trend("csat", 0, 100, _("CSAT (% satisfied) by period, with its 95% interval"), "%"),
+        "ces": trend("ces", 1, 7, _("Customer effort (mean, 1-7) by period, with its 95% interval")),
+        "funnel": charts.bars(
+            [(_("Sent"), funnel["sent"]), (_("Opened"), funnel["opened"]), (_("Answered"), funnel["answered"])],
+            title=_("Response funnel"),
+        ),
+        "distribution": charts.bars(
+            [(str(score), distribution.get(score, 0)) for score in range(11)], title=_("NPS score distribution")
+        ),
+        "themes": charts.bars(
+            [(theme[name_key] or theme["name"], theme["n"]) for theme in overview["top_detractor_themes"]],
+            title=_("Top themes among detractors"),
+        ),
+    }

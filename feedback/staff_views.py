@@ -1,0 +1,59 @@
+"""Staff pages outside the admin forms: the metrics dashboard."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from feedback import dashboard, metrics
+from surveys.models import Language, Segment, Survey
+
+
+class DashboardFilterForm(forms.Form):
+    survey = forms.ModelChoiceField(label=_("survey"), queryset=Survey.objects.all(), required=False)
+    period = forms.ChoiceField(
+        label=_("period"),
+        choices=[("day", _("Day")), ("week", _("Week")), ("month", _("Month")), ("quarter", _("Quarter"))],
+        required=False,
+    )
+    language = forms.ChoiceField(label=_("language"), choices=[("", "---"), *Language.choices], required=False)
+    segment = forms.ModelChoiceField(label=_("segment"), queryset=Segment.objects.all(), required=False)
+    since = forms.DateTimeField(label=_("since"), required=False)
+    until = forms.DateTimeField(label=_("until"), required=False)
+
+    def filters(self) -> metrics.MetricFilters:
+        data = self.cleaned_data
+        return metrics.MetricFilters(
+            survey_id=data["survey"].pk if data.get("survey") else None,
+            since=data.get("since"),
+            until=data.get("until"),
+            language=data.get("language") or None,
+            segment=data.get("segment"),
+        )
+
+
+@staff_member_required
+@require_http_methods(["GET"])
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """NPS, CSAT and CES trends with their bands, the funnel, scores and top complaint themes."""
+    form = DashboardFilterForm(request.GET or None)
+    valid = form.is_valid() if request.GET else True
+    filters = form.filters() if request.GET and valid else metrics.MetricFilters()
+    period = (form.cleaned_data.get("period") if request.GET and valid else "") or "month"
+    overview = dashboard.metrics_overview(filters=filters, period=period)
+    language = translation.get_language()
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": _("Dashboard"),
+        "form": form,
+        "overview": overview,
+        "last": overview["series"][-1] if overview["series"] else None,
+        "charts": dashboard.overview_charts(overview, language=language),
+    }
+    return render(request, "feedback/dashboard.html", context, status=200 if valid else 400)

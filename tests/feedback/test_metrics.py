@@ -1,0 +1,131 @@
+"""Metrics from the database: exact counts, margins, comparisons, the dashboard and the API."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from feedback import metrics
+from feedback.answering import response_save_page
+from feedback.models import SurveyResponse
+from surveys import services
+from surveys.models import Survey
+from tests.conftest import make_contact, make_invitation
+
+pytestmark = pytest.mark.django_db
+
+JANUARY, FEBRUARY = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 2, 15, tzinfo=UTC)
+
+
+def make_scored_survey() -> Survey:
+    questions = [
+        {"key": "nps", "kind": "nps", "text_en": "Recommend?", "position": 0},
+        {"key": "csat", "kind": "csat", "text_en": "Satisfied?", "position": 1},
+        {"key": "ces", "kind": "ces", "text_en": "Easy?", "position": 2},
+    ]
+    survey = services.survey_create(name="Scores", content={"title_en": "Scores"}, questions=questions)
+    return services.survey_publish(survey=survey)
+
+
+def answer(survey: Survey, *, nps: int, csat: int, ces: int, when: datetime, language: str = "en") -> None:
+    invitation = make_invitation(survey=survey, contact=make_contact(language=language))
+    data = {"q_nps": [str(nps)], "q_csat": [str(csat)], "q_ces": [str(ces)]}
+    saved = response_save_page(token=invitation.token, page=1, data=data, language=language)
+    SurveyResponse.objects.filter(pk=saved.response_id).update(completed_at=when)
+
+
+@pytest.fixture
+def scored() -> Survey:
+    survey = make_scored_survey()
+    for nps, csat, ces in [(10, 5, 7), (9, 4, 6), (7, 3, 5), (3, 1, 2)]:
+        answer(survey, nps=nps, csat=csat, ces=ces, when=JANUARY)
+    for nps, csat, ces in [(10, 5, 7), (10, 5, 6), (9, 4, 6), (2, 2, 3), (8, 4, 5)]:
+        answer(survey, nps=nps, csat=csat, ces=ces, when=FEBRUARY, language="zh-hans")
+    return survey
+
+
+def test_it_computes_each_period_in_a_fixed_number_of_queries(
+    scored: Survey, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(3):
+        rows = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk), period="month")
+
+    assert [row.period.month for row in rows] == [1, 2]
+    january, february = rows
+    assert (january.nps.value, january.nps.n) == (25.0, 4)
+    assert february.nps.value == pytest.approx(40.0)
+    assert january.csat.value == 50.0
+    assert february.ces.value == pytest.approx(5.4)
+    assert january.responses == 4
+    assert january.nps.small_sample is True
+
+
+def test_filters_by_language(scored: Survey) -> None:
+    rows = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk, language="zh-hans"))
+
+    assert [(row.period.month, row.nps.n) for row in rows] == [(2, 5)]
+
+
+def test_the_last_period_is_compared_with_the_one_before(scored: Survey) -> None:
+    january, february = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk))
+
+    changes = metrics.metrics_compare(before=january, after=february)
+
+    assert changes["nps"].delta == pytest.approx(15.0)
+    assert changes["nps"].significant is False
+    assert changes["responses"].delta == 1.0
+
+
+def test_the_score_distribution_counts_each_score(scored: Survey) -> None:
+    distribution = metrics.score_distribution(filters=metrics.MetricFilters(survey_id=scored.pk))
+
+    assert distribution == {10: 3, 9: 2, 8: 1, 7: 1, 3: 1, 2: 1}
+
+
+@pytest.fixture
+def api(admin_user: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    return client
+
+
+def test_the_metrics_api_returns_estimates_with_their_margins(api: APIClient, scored: Survey) -> None:
+    answer_ = api.get("/api/v1/metrics/", {"survey": scored.pk, "period": "month"})
+
+    body = answer_.json()
+    assert answer_.status_code == 200
+    assert [row["nps"]["n"] for row in body["series"]] == [4, 5]
+    assert body["series"][0]["nps"]["margin"] == pytest.approx(25.0 - body["series"][0]["nps"]["low"])
+    assert body["changes"]["nps"]["significant"] is False
+    assert body["nps_distribution"]["10"] == 3
+
+
+def test_bad_metric_parameters_get_field_messages(api: APIClient) -> None:
+    answer_ = api.get("/api/v1/metrics/", {"period": "fortnight", "since": "soon", "survey": 999999})
+
+    assert answer_.status_code == 400
+    assert set(answer_.json()) == {"period", "since", "survey"}
+
+
+def test_the_dashboard_shows_trends_with_bands_in_english_and_chinese(admin_client: Client, scored: Survey) -> None:
+    english = admin_client.get("/staff/dashboard/", {"survey": scored.pk, "period": "month"})
+    chinese = admin_client.get("/staff/dashboard/", {"survey": scored.pk}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    page = english.content.decode()
+    assert english.status_code == 200
+    assert "<polygon" in page and "<polyline" in page
+    assert "NPS by period, with its 95% margin of error" in page
+    assert "small sample" in page
+    assert "响应率" in chinese.content.decode() or "回复率" in chinese.content.decode()
+
+
+def test_the_dashboard_is_for_staff_only_and_explains_bad_filters(admin_client: Client) -> None:
+    assert Client().get("/staff/dashboard/").status_code == 302
+
+    page = admin_client.get("/staff/dashboard/", {"period": "fortnight"})
+
+    assert page.status_code == 400
+    assert "Select a valid choice" in page.content.decode()
