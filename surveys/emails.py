@@ -1,59 +1,105 @@
 """Invitation emails: text and HTML parts in the contact's language, first question as links."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from surveys.models import Invitation, Language, Question, localized
+from surveys.models import Invitation, Language, Question, Survey, localized
+
+
+@dataclass(frozen=True)
+class SurveyEmailContent:
+    """What every invitation to one survey says in one language, apart from the personal links."""
+
+    title: str
+    intro: str
+    question: str
+    help: str
+    scores: tuple[int, ...]  # the first question's scale, one link each; empty when it has none
+
+
+class InvitationEmailBuilder:
+    """Builds invitation emails, reading each survey's first question once per builder (one batch)."""
+
+    def __init__(self) -> None:
+        self._contents: dict[tuple[int, int, str], SurveyEmailContent] = {}
+        self._first_questions: dict[tuple[int, int], Question | None] = {}
+        self._text = get_template("surveys/email/invitation.txt")
+        self._html = get_template("surveys/email/invitation.html")
+
+    def build(self, *, invitation: Invitation, sequence: int = 0) -> EmailMultiAlternatives:
+        """The invitation (sequence 0) or a reminder email; every link is absolute, from SITE_URL.
+
+        It carries a visible unsubscribe link and RFC 8058 one-click unsubscribe headers.
+        """
+        contact = invitation.contact
+        language = contact.language if contact else Language.ENGLISH
+        content = self._content(invitation.survey, language)
+        link = invitation.answer_url()
+        unsubscribe_url = invitation.unsubscribe_url()
+        with translation.override(language):
+            context = {
+                "title": content.title,
+                "intro": content.intro,
+                "question": content.question,
+                "help": content.help,
+                "score_links": [
+                    {"score": score, "url": f"{link}?{urlencode({'score': score, 'lang': language})}"}
+                    for score in content.scores
+                ],
+                "link": f"{link}?{urlencode({'lang': language})}",
+                "name": contact.name if contact else "",
+                "language": language,
+                "reminder": sequence > 0,
+                "unsubscribe_url": unsubscribe_url,
+            }
+            subject = content.title
+            if sequence > 0:
+                subject = _("Reminder: %(title)s") % {"title": subject}
+            text = self._text.render(context)
+            html = self._html.render(context)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[contact.email] if contact else [],
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def _content(self, survey: Survey, language: str) -> SurveyEmailContent:
+        key = (survey.pk, survey.version, language)
+        if key not in self._contents:
+            first = self._first_question(survey)
+            scores: tuple[int, ...] = ()
+            if first is not None and first.scale is not None and first.kind != Question.Kind.STARS:
+                low, high = first.scale
+                scores = tuple(range(low, high + 1))
+            self._contents[key] = SurveyEmailContent(
+                title=localized(survey, "title", language),
+                intro=localized(survey, "intro", language),
+                question=first.text(language) if first else "",
+                help=first.help(language) if first else "",
+                scores=scores,
+            )
+        return self._contents[key]
+
+    def _first_question(self, survey: Survey) -> Question | None:
+        key = (survey.pk, survey.version)
+        if key not in self._first_questions:
+            self._first_questions[key] = survey.current_questions().first()
+        return self._first_questions[key]
 
 
 def invitation_email_build(*, invitation: Invitation, sequence: int = 0) -> EmailMultiAlternatives:
-    """The invitation (sequence 0) or a reminder email; every link is absolute, from SITE_URL.
-
-    It carries a visible unsubscribe link and RFC 8058 one-click unsubscribe headers.
-    """
-    survey = invitation.survey
-    contact = invitation.contact
-    language = contact.language if contact else Language.ENGLISH
-    first = survey.current_questions().first()
-    link = invitation.answer_url()
-    score_links = []
-    if first is not None and first.scale is not None and first.kind != Question.Kind.STARS:
-        low, high = first.scale
-        score_links = [
-            {"score": score, "url": f"{link}?{urlencode({'score': score, 'lang': language})}"}
-            for score in range(low, high + 1)
-        ]
-    with translation.override(language):
-        context = {
-            "title": localized(survey, "title", language),
-            "intro": localized(survey, "intro", language),
-            "question": first.text(language) if first else "",
-            "help": first.help(language) if first else "",
-            "score_links": score_links,
-            "link": f"{link}?{urlencode({'lang': language})}",
-            "name": contact.name if contact else "",
-            "language": language,
-            "reminder": sequence > 0,
-            "unsubscribe_url": invitation.unsubscribe_url(),
-        }
-        subject = context["title"]
-        if sequence > 0:
-            subject = _("Reminder: %(title)s") % {"title": subject}
-        text = render_to_string("surveys/email/invitation.txt", context)
-        html = render_to_string("surveys/email/invitation.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[contact.email] if contact else [],
-        headers={
-            "List-Unsubscribe": f"<{invitation.unsubscribe_url()}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    """One invitation or reminder email; a batch shares one InvitationEmailBuilder instead."""
+    return InvitationEmailBuilder().build(invitation=invitation, sequence=sequence)

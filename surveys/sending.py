@@ -19,7 +19,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from surveys.distributions import skip_reason_for
-from surveys.emails import invitation_email_build
+from surveys.emails import InvitationEmailBuilder
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail
 from surveys.ratelimit import SendRateLimiter
 from vocsite.queueing import enqueue_after_commit
@@ -130,13 +130,14 @@ def invitation_email_send_batch(*, email_ids: list[int]) -> BatchOutcome:
     if not emails:
         return outcome
     limiter = SendRateLimiter(per_minute=settings.SEND_RATE_PER_MINUTE)
+    builder = InvitationEmailBuilder()
     smtp = _Smtp()
     remaining = list(emails)
     _relaxed_commits(True)
     try:
         while remaining:
             email = remaining.pop(0)
-            _send_one(email, smtp=smtp, limiter=limiter, outcome=outcome)
+            _send_one(email, builder=builder, smtp=smtp, limiter=limiter, outcome=outcome)
     except SmtpUnavailable as error:
         _retry_later([email, *remaining], error=str(error), count_attempt=False)
         raise
@@ -176,7 +177,14 @@ def _relaxed_commits(on: bool) -> None:
             cursor.execute("SET synchronous_commit TO " + ("off" if on else "DEFAULT"))
 
 
-def _send_one(email: InvitationEmail, *, smtp: "_Smtp", limiter: SendRateLimiter, outcome: BatchOutcome) -> None:
+def _send_one(
+    email: InvitationEmail,
+    *,
+    builder: InvitationEmailBuilder,
+    smtp: "_Smtp",
+    limiter: SendRateLimiter,
+    outcome: BatchOutcome,
+) -> None:
     reason = _reason_not_to_send(email)
     if reason == "paused":
         InvitationEmail.objects.filter(pk=email.pk).update(status=EmailStatus.PENDING, enqueued_at=None)
@@ -189,7 +197,7 @@ def _send_one(email: InvitationEmail, *, smtp: "_Smtp", limiter: SendRateLimiter
             )
         outcome.skipped += 1
         return
-    message = invitation_email_build(invitation=email.invitation, sequence=email.sequence)
+    message = builder.build(invitation=email.invitation, sequence=email.sequence)
     message.extra_headers["Message-ID"] = email.message_id()
     limiter.wait()
     try:
