@@ -57,6 +57,7 @@ class Run:
     expected_batches: int
     peak_mb: float
     sink_bytes: int
+    cpu: dict[str, float]
 
     @property
     def per_second(self) -> float:
@@ -128,6 +129,9 @@ class Sink:
             line = control.makefile("r").readline().split()
         return int(line[0]), int(line[1])
 
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -165,6 +169,9 @@ class Worker:
         """Batch tasks the worker logged as succeeded: one per broker message it consumed."""
         return len(SUCCEEDED.findall(self.log.read_bytes()))
 
+    def pool_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in _children(self.process.pid))
+
     def pool_peak_mb(self) -> float:
         """The largest peak resident set (VmHWM) among the worker's pool processes."""
         peaks = [_vm_hwm_kb(pid) for pid in _children(self.process.pid)]
@@ -178,6 +185,22 @@ class Worker:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all processes, all cores), from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -274,6 +297,8 @@ def dispatch_run(*, count: int, survey: Any, sink: Sink, env: dict[str, str], co
     worker = Worker(env, concurrency=concurrency, log=ROOT / "var" / f"bench-dispatch-worker-{count}.log").start()
     try:
         received_before, bytes_before = sink.counts()
+        cpu_before = {"pool": worker.pool_cpu_seconds(), "sink": sink.cpu_seconds(), "bench": time.process_time()}
+        machine_before = machine_busy_seconds()
         started = time.perf_counter()
         figures = periodic_tick(now=timezone.now())
         tick_seconds = time.perf_counter() - started
@@ -288,6 +313,12 @@ def dispatch_run(*, count: int, survey: Any, sink: Sink, env: dict[str, str], co
                 raise RuntimeError(f"Timed out: {received} received, {sent_counts()} recorded sent of {count}")
             time.sleep(0.02)
         seconds = time.perf_counter() - started
+        cpu = {
+            "pool": worker.pool_cpu_seconds() - cpu_before["pool"],
+            "sink": sink.cpu_seconds() - cpu_before["sink"],
+            "bench": time.process_time() - cpu_before["bench"],
+            "machine": machine_busy_seconds() - machine_before,
+        }
         expected = math.ceil(count / settings.SEND_BATCH_SIZE)
         settle = time.monotonic() + 10  # the task's "succeeded" line follows its last database write
         while worker.succeeded_batches() < expected and time.monotonic() < settle:
@@ -301,6 +332,7 @@ def dispatch_run(*, count: int, survey: Any, sink: Sink, env: dict[str, str], co
             expected_batches=expected,
             peak_mb=worker.pool_peak_mb(),
             sink_bytes=sink.counts()[1] - bytes_before,
+            cpu=cpu,
         )
     finally:
         worker.stop()
@@ -335,20 +367,30 @@ def baseline_messages(count: int, survey: Any) -> list[Any]:
     return messages
 
 
-def baseline_run(*, count: int, survey: Any, sink: Sink) -> tuple[float, int]:
-    """Messages per second of one send_messages call over one connection, and the bytes the sink got."""
+def baseline_run(*, count: int, survey: Any, sink: Sink) -> tuple[float, int, dict[str, float]]:
+    """Messages per second of one send_messages call over one connection, the bytes and the CPU it took."""
     from django.core.mail import get_connection
 
     messages = baseline_messages(count, survey)
     backend = get_connection("django.core.mail.backends.smtp.EmailBackend", host=HOST, port=sink.port)
     received_before, bytes_before = sink.counts()
+    cpu_before = {"sink": sink.cpu_seconds(), "bench": time.process_time(), "machine": machine_busy_seconds()}
     started = time.perf_counter()
     sent = backend.send_messages(messages)
     seconds = time.perf_counter() - started
+    cpu = {
+        "sink": sink.cpu_seconds() - cpu_before["sink"],
+        "bench": time.process_time() - cpu_before["bench"],
+        "machine": machine_busy_seconds() - cpu_before["machine"],
+    }
     received, received_bytes = sink.counts()
     if sent != count or received - received_before != count:
         raise RuntimeError(f"Baseline: {sent} sent, {received - received_before} received of {count}")
-    return count / seconds, received_bytes - bytes_before
+    return count / seconds, received_bytes - bytes_before, cpu
+
+
+def _per_message(cpu: dict[str, float], count: int) -> str:
+    return " ".join(f"{name} {seconds / count * 1000:.2f}" for name, seconds in cpu.items())
 
 
 def main() -> int:
@@ -379,8 +421,11 @@ def main() -> int:
             f"dispatch bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
             f"batch size {settings.SEND_BATCH_SIZE}, worker concurrency {args.concurrency}"
         )
-        baseline_per_s, baseline_bytes = baseline_run(count=count, survey=survey, sink=sink)
-        print(f"baseline  {count:>6} msgs  {baseline_per_s:8.1f} msgs/s  {baseline_bytes / count:7.0f} bytes/msg")
+        baseline_per_s, baseline_bytes, baseline_cpu = baseline_run(count=count, survey=survey, sink=sink)
+        print(
+            f"baseline  {count:>6} msgs  {baseline_per_s:8.1f} msgs/s  {baseline_bytes / count:7.0f} bytes/msg  "
+            f"cpu ms/msg: {_per_message(baseline_cpu, count)}"
+        )
         runs = {}
         for size in (small, count):
             run = dispatch_run(count=size, survey=survey, sink=sink, env=env, concurrency=args.concurrency)
@@ -388,7 +433,7 @@ def main() -> int:
             print(
                 f"dispatch  {size:>6} msgs  {run.per_second:8.1f} msgs/s  {run.sink_bytes / size:7.0f} bytes/msg  "
                 f"{run.seconds:6.1f} s (tick {run.tick_seconds:.1f} s)  batches {run.batches}/{run.expected_batches}"
-                f"  pool peak {run.peak_mb:.1f} MB"
+                f"  pool peak {run.peak_mb:.1f} MB  cpu ms/msg: {_per_message(run.cpu, size)}"
             )
     finally:
         sink.stop()

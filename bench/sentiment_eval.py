@@ -164,7 +164,9 @@ def main() -> None:
     print("\nThree-way sets, VADER protocol (rating > 0.05 positive, < -0.05 negative, else neutral)")
     print(header)
     for name in VADER_SETS:
-        rows = [(three_way(float(rating), -VADER_BAND, VADER_BAND), text) for rating, text in read_rows(name, args.quick)]
+        rows = [
+            (three_way(float(rating), -VADER_BAND, VADER_BAND), text) for rating, text in read_rows(name, args.quick)
+        ]
         ours, blob, vader = score(rows, ours_three_way), score(rows, textblob_three_way), score(rows, vader_three_way)
         print(
             f"{name:<32}{len(rows):>6}  {ours[0]:.3f}/{ours[1]:.3f}  {blob[0]:>10.3f}/{blob[1]:.3f}"

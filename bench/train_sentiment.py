@@ -17,6 +17,7 @@ import argparse
 import math
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -258,7 +259,7 @@ def train_chinese(epochs: int, quick: bool) -> LinearModel:
 
 def describe(path: Path, model: LinearModel, groups: Iterable[str] = ("u:", "b:")) -> None:
     """Print the file size and the model's strongest features."""
-    print(f"  wrote {path.relative_to(ROOT)}: {path.stat().st_size / 1024:.0f} KiB, {len(model.weights)} weights")
+    print(f"  wrote {path}: {path.stat().st_size / 1024:.1f} KiB, {len(model.weights)} weights")
     dense = {name: weight for name, weight in model.weights.items() if not name.startswith(tuple(groups))}
     print("  dense weights:", ", ".join(f"{name}={weight:+.2f}" for name, weight in sorted(dense.items())))
     ranked = sorted(model.weights.items(), key=lambda item: item[1])
@@ -270,18 +271,20 @@ def main() -> None:
     """Train the models the command line asks for and write them to the data folder."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["en", "zh"], help="train one language only")
-    parser.add_argument("--quick", action="store_true", help="small Chinese sample, to a scratch file")
+    parser.add_argument("--quick", action="store_true", help="small Chinese sample, written to a temporary folder")
     parser.add_argument("--epochs", type=int, default=6)
     args = parser.parse_args()
-    DATA.mkdir(exist_ok=True)
+    # A --quick run is a smoke test of the pipeline: its files go to a temporary folder, never to data/.
+    folder = Path(tempfile.mkdtemp(prefix="vocsite-quick-")) if args.quick else DATA
+    folder.mkdir(exist_ok=True)
     if args.only in (None, "en"):
         model = train_english(args.epochs)
-        path = DATA / english.MODEL_FILE
+        path = folder / english.MODEL_FILE
         write_model(model, path)
         describe(path, model)
     if args.only in (None, "zh"):
         model = train_chinese(args.epochs, args.quick)
-        path = DATA / (f"quick-{chinese.MODEL_FILE}" if args.quick else chinese.MODEL_FILE)
+        path = folder / chinese.MODEL_FILE
         write_model(model, path)
         describe(path, model)
 

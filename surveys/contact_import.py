@@ -11,7 +11,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +45,9 @@ LANGUAGE_SPELLINGS = {
     ),
 }
 BROKER_ERRORS = (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError)
+
+# A data row of the file: its line number and its cells by header (extra cells under None).
+Record = tuple[int, dict[str | None, Any]]
 
 
 def contact_import_create(
@@ -85,18 +88,20 @@ def contact_import_run(*, import_id: int) -> None:
 def contact_import_sweep() -> int:
     """Re-enqueue imports whose message was lost or whose worker died; returns how many."""
     now = timezone.now()
-    lease = timedelta(seconds=getattr(settings, "CONTACT_IMPORT_LEASE_SECONDS", 300))
-    import_ids = list(
-        ContactImport.objects.filter(_claimable(now=now, lease=lease, pending_before=now - PENDING_GRACE)).values_list(
-            "pk", flat=True
-        )
-    )
+    lease = _lease()
+    claimable = _claimable(now=now, lease=lease, pending_before=now - PENDING_GRACE)
+    import_ids = list(ContactImport.objects.filter(claimable).values_list("pk", flat=True))
     for import_id in import_ids:
         _enqueue_run(import_id=import_id)
     return len(import_ids)
 
 
-def _claimable(*, now: Any, lease: timedelta, pending_before: Any) -> Q:
+def _lease() -> timedelta:
+    """How long a running import may go without a heartbeat before another run takes it over."""
+    return timedelta(seconds=getattr(settings, "CONTACT_IMPORT_LEASE_SECONDS", 300))
+
+
+def _claimable(*, now: datetime, lease: timedelta, pending_before: datetime) -> Q:
     stalled = Q(heartbeat_at__lt=now - lease) | Q(heartbeat_at__isnull=True, created_at__lt=now - lease)
     pending = Q(status=ContactImport.Status.PENDING, created_at__lt=pending_before)
     return pending | (Q(status=ContactImport.Status.RUNNING) & stalled)
@@ -104,7 +109,7 @@ def _claimable(*, now: Any, lease: timedelta, pending_before: Any) -> Q:
 
 def _claim(*, import_id: int) -> bool:
     now = timezone.now()
-    lease = timedelta(seconds=getattr(settings, "CONTACT_IMPORT_LEASE_SECONDS", 300))
+    lease = _lease()
     # Any pending import may be claimed at once (the enqueued message is the usual way in).
     claimed = (
         ContactImport.objects.filter(pk=import_id)
@@ -133,7 +138,7 @@ def _reader(content: bytes) -> csv.DictReader:
     return csv.DictReader(text)
 
 
-def _records(reader: csv.DictReader) -> Iterator[tuple[int, dict[str | None, Any]]]:
+def _records(reader: csv.DictReader) -> Iterator[Record]:
     """Data rows with their line number in the file (the header is line 1); blank rows are skipped."""
     for row in reader:
         if any(isinstance(value, str) and value.strip() for value in row.values()):
@@ -189,7 +194,7 @@ class _LeaseLost(Exception):
 
 
 class _RowError(Exception):
-    pass
+    """A row that cannot be imported; the message goes into the error report."""
 
 
 @dataclass
@@ -213,7 +218,7 @@ class _Run:
         state = self.contact_import
         reader = _reader(bytes(state.content))
         self.columns = _columns(reader.fieldnames)
-        chunk: list[tuple[int, dict[str | None, Any]]] = []
+        chunk: list[Record] = []
         for index, record in enumerate(_records(reader)):
             if index < state.processed_rows:
                 # Already imported before a crash: only remember its keys, for duplicate checks.
@@ -275,7 +280,7 @@ class _Run:
             self.seen_external_ids.add(external_id)
         return row
 
-    def _process_chunk(self, chunk: list[tuple[int, dict[str | None, Any]]]) -> None:
+    def _process_chunk(self, chunk: list[Record]) -> None:
         rows: list[_Row] = []
         errors: list[tuple[int, str, str]] = []
         for line, raw in chunk:
@@ -291,19 +296,7 @@ class _Run:
             # Someone else wrote one of these contacts meanwhile: redo the chunk a row at a time,
             # so only the rows that really conflict are reported.
             with transaction.atomic():
-                created, updated, conflicts = 0, 0, []
-                for row in rows:
-                    try:
-                        with transaction.atomic():
-                            row_created, row_updated, row_conflicts = _upsert([row])
-                    except IntegrityError:
-                        row_created, row_updated = 0, 0
-                        row_conflicts = [(row.line, row.email, gettext_now("Another contact already has this email."))]
-                    created, updated, conflicts = (
-                        created + row_created,
-                        updated + row_updated,
-                        conflicts + row_conflicts,
-                    )
+                created, updated, conflicts = _upsert_one_by_one(rows)
                 self._record(chunk_size=len(chunk), created=created, updated=updated, errors=errors + conflicts)
 
     def _email_header(self) -> str | None:
@@ -330,6 +323,22 @@ class _Run:
             raise _LeaseLost
         for name, value in changes.items():
             setattr(state, name, value)
+
+
+def _upsert_one_by_one(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """The slow path after a conflict: each row in its own savepoint."""
+    created, updated, conflicts = 0, 0, []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row_created, row_updated, row_conflicts = _upsert([row])
+        except IntegrityError:
+            row_created, row_updated = 0, 0
+            row_conflicts = [
+                (row.line, row.email, gettext_now("Another contact already has this email or external id."))
+            ]
+        created, updated, conflicts = created + row_created, updated + row_updated, conflicts + row_conflicts
+    return created, updated, conflicts
 
 
 def _upsert(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:

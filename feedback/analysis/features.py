@@ -90,21 +90,23 @@ def en_features(lowered: str, tokens: list[str], textblob_polarity: float, vader
             features[f"b:{previous} {token}"] = 1.0
         previous = token
     positive, negative = count_cues(EN_CUES, lowered)
-    features["cue+"] = min(positive, CUE_CAP)
-    features["cue-"] = min(negative, CUE_CAP)
-    # Denial leans negative even with no sentiment word: "didn't believe any of it", "it wasn't anything".
-    features["neg"] = min(negators, CUE_CAP)
+    dense = {
+        "cue+": min(positive, CUE_CAP),
+        "cue-": min(negative, CUE_CAP),
+        # Denial leans negative even with no sentiment word: "didn't believe any of it", "it wasn't anything".
+        "neg": min(negators, CUE_CAP),
+        # Inflections VADER misses ("sucked" is listed, "lacked" is not), normalised the way VADER normalises.
+        "vx": extra / math.sqrt(extra * extra + _VADER_ALPHA) if extra else 0.0,
+        "tb": textblob_polarity,
+        "vc": vader["compound"],
+        "vp": vader["pos"],
+        "vn": vader["neg"],
+    }
     rating = _EN_RATING.search(lowered)
     if rating:
         value, scale = float(rating.group(1)), float(rating.group(2))
-        features["rating"] = max(-1.0, min(1.0, 2.0 * value / scale - 1.0))
-    # Inflections VADER misses ("sucked" is listed, "lacked" is not), normalised the way VADER normalises.
-    features["vx"] = extra / math.sqrt(extra * extra + _VADER_ALPHA) if extra else 0.0
-    features["tb"] = textblob_polarity
-    features["vc"] = vader["compound"]
-    features["vp"] = vader["pos"]
-    features["vn"] = vader["neg"]
-    return features
+        dense["rating"] = max(-1.0, min(1.0, 2.0 * value / scale - 1.0))
+    return _with_nonzero(features, dense)
 
 
 @cache
@@ -137,8 +139,13 @@ def zh_features(lowered: str, tokens: list[str]) -> Features:
             features[f"b:{previous} {token}"] = 1.0
         previous = token
     positive, negative = count_cues(ZH_CUES, lowered)
-    features["cue+"] = min(positive, CUE_CAP)
-    features["cue-"] = min(negative, CUE_CAP)
+    return _with_nonzero(features, {"cue+": min(positive, CUE_CAP), "cue-": min(negative, CUE_CAP)})
+
+
+def _with_nonzero(features: Features, dense: Features) -> Features:
+    # Zeros are left out: they add nothing to a score, and in training a feature that is present is regularised,
+    # so a cue that fires in one answer of fifty would otherwise be shrunk fifty times as often as it is fitted.
+    features.update((name, value) for name, value in dense.items() if value)
     return features
 
 

@@ -17,7 +17,8 @@ _SPACE = re.compile(r"\s+")
 _NON_ANSWER = re.compile(
     r"(?:n/?a|none|nil|no|nope|nah|nothing(?: (?:else|more|further|really|at all|to (?:add|say|report)))?|"
     r"no (?:comments?|idea|thanks|opinion|suggestions?|feedback)|not applicable|not sure|idk|"
-    r"(?:i )?don'?t know|无|没有|暂无|暂时没有|没了|没有了|没什么|没什么(?:意见|建议|可说的)|(?:无|没有|没)(?:意见|建议)|"
+    r"(?:i )?don'?t know|无|没有|暂无|暂时没有|没了|没有了|没什么|"
+    r"没什么(?:意见|建议|可说的)|(?:无|没有|没)(?:意见|建议)|"
     r"不知道|不清楚)[\s.!。！~]*",
     re.IGNORECASE,
 )

@@ -66,6 +66,7 @@ class Invitation(models.Model):
     class Kind(models.TextChoices):
         PERSONAL = "personal", _("Personal link")
         ANONYMOUS = "anonymous", _("Anonymous link")
+        RECOVERY = "recovery", _("Recovery check after a follow-up")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")

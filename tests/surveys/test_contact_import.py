@@ -258,23 +258,50 @@ def test_the_error_report_is_capped_but_the_error_count_is_true(import_csv: Call
     assert (done.errors[0]["row"], done.errors[-1]["row"]) == (2, 1001)
 
 
-def test_an_import_runs_in_a_bounded_number_of_queries_per_chunk(django_assert_max_num_queries: Any) -> None:
-    content = csv_bytes(
-        *([f"person{number}@example.com", f"P {number}", "en", f"ID-{number}"] for number in range(2000))
-    )
-    first = contact_import_create(file_name="a.csv", content=content, by=None)
-    again = contact_import_create(file_name="b.csv", content=content, by=None)
+def people_csv(count: int, *, name: str) -> bytes:
+    return csv_bytes(*([f"person{n}@example.com", f"{name} {n}", "en", f"ID-{n}"] for n in range(count)))
 
-    with django_assert_max_num_queries(20):
+
+def test_an_import_runs_in_a_bounded_number_of_queries_per_chunk(django_assert_max_num_queries: Any) -> None:
+    first = contact_import_create(file_name="a.csv", content=people_csv(2000, name="Person"), by=None)
+    renamed = contact_import_create(file_name="b.csv", content=people_csv(2000, name="Renamed"), by=None)
+
+    # Two chunks of 1,000 rows: a claim, a load, five queries per chunk and a finish.
+    with django_assert_max_num_queries(13):
         contact_import_run(import_id=first.pk)
-    with django_assert_max_num_queries(20):
-        contact_import_run(import_id=again.pk)
+    with django_assert_max_num_queries(13):
+        contact_import_run(import_id=renamed.pk)
 
     first.refresh_from_db()
-    again.refresh_from_db()
+    renamed.refresh_from_db()
     assert (first.status, first.created_count, first.updated_count) == ("done", 2000, 0)
-    assert (again.status, again.created_count, again.updated_count) == ("done", 0, 2000)
-    assert Contact.objects.count() == 2000
+    assert (renamed.status, renamed.created_count, renamed.updated_count) == ("done", 0, 2000)
+    assert Contact.objects.filter(name__startswith="Renamed ").count() == 2000
+
+
+def test_reimporting_an_unchanged_file_writes_no_contact(django_assert_max_num_queries: Any) -> None:
+    first = contact_import_create(file_name="a.csv", content=people_csv(1500, name="Person"), by=None)
+    again = contact_import_create(file_name="b.csv", content=people_csv(1500, name="Person"), by=None)
+    contact_import_run(import_id=first.pk)
+    stamps = dict(Contact.objects.values_list("email", "updated_at"))
+
+    with django_assert_max_num_queries(11):
+        contact_import_run(import_id=again.pk)
+
+    again.refresh_from_db()
+    assert (again.status, again.created_count, again.updated_count) == ("done", 0, 1500)
+    assert dict(Contact.objects.values_list("email", "updated_at")) == stamps
+
+
+def test_a_contact_moving_to_a_new_email_frees_the_old_one_for_a_new_contact(import_csv: Callable) -> None:
+    moving = make_contact(email="old@example.com", external_id="CRM-1")
+
+    done = import_csv(csv_bytes(["new@example.com", "", "", "CRM-1"], ["old@example.com", "Successor", "", ""]))
+
+    moving.refresh_from_db()
+    assert (done.created_count, done.updated_count, done.error_count) == (1, 1, 0)
+    assert moving.email == "new@example.com"
+    assert Contact.objects.get(email="old@example.com").name == "Successor"
 
 
 def test_a_crashed_import_resumes_where_it_stopped(django_capture_on_commit_callbacks: Any) -> None:

@@ -88,6 +88,8 @@ class SurveyResponse(models.Model):
     started_at = models.DateTimeField(_("started"))
     updated_at = models.DateTimeField(_("last saved"))
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # Set once the routing rules have looked at the completed response (see feedback.loop).
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
 
     objects = SurveyResponseQuerySet.as_manager()
 

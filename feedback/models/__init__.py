@@ -1,0 +1,40 @@
+"""Feedback models: responses and their analysis, and the closed loop."""
+
+from feedback.models.loop import (
+    BusinessCalendar,
+    FollowUp,
+    FollowUpEvent,
+    FollowUpNotification,
+    FollowUpQuerySet,
+    RootCause,
+    RoutingRule,
+    StaffProfile,
+    Team,
+)
+from feedback.models.responses import (
+    Answer,
+    AnswerQuerySet,
+    AnswerTheme,
+    Sentiment,
+    SurveyResponse,
+    SurveyResponseQuerySet,
+    Theme,
+)
+
+__all__ = [
+    "Answer",
+    "AnswerQuerySet",
+    "AnswerTheme",
+    "BusinessCalendar",
+    "FollowUp",
+    "FollowUpEvent",
+    "FollowUpNotification",
+    "FollowUpQuerySet",
+    "RootCause",
+    "RoutingRule",
+    "Sentiment",
+    "StaffProfile",
+    "SurveyResponse",
+    "SurveyResponseQuerySet",
+    "Team",
+]
