@@ -203,6 +203,20 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def database_backends_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL backends serving the bench database."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and f" {DB_NAME} ".encode() in command:
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
 def _children(pid: int) -> list[int]:
     children = []
     for entry in Path("/proc").iterdir():
@@ -297,7 +311,13 @@ def dispatch_run(*, count: int, survey: Any, sink: Sink, env: dict[str, str], co
     worker = Worker(env, concurrency=concurrency, log=ROOT / "var" / f"bench-dispatch-worker-{count}.log").start()
     try:
         received_before, bytes_before = sink.counts()
-        cpu_before = {"pool": worker.pool_cpu_seconds(), "sink": sink.cpu_seconds(), "bench": time.process_time()}
+        cpu_before = {
+            "pool": worker.pool_cpu_seconds(),
+            "worker": cpu_seconds(worker.process.pid),
+            "sink": sink.cpu_seconds(),
+            "bench": time.process_time(),
+            "postgres": database_backends_cpu_seconds(),
+        }
         machine_before = machine_busy_seconds()
         started = time.perf_counter()
         figures = periodic_tick(now=timezone.now())
@@ -316,7 +336,9 @@ def dispatch_run(*, count: int, survey: Any, sink: Sink, env: dict[str, str], co
         cpu = {
             "pool": worker.pool_cpu_seconds() - cpu_before["pool"],
             "sink": sink.cpu_seconds() - cpu_before["sink"],
+            "worker": cpu_seconds(worker.process.pid) - cpu_before["worker"],
             "bench": time.process_time() - cpu_before["bench"],
+            "postgres": database_backends_cpu_seconds() - cpu_before["postgres"],
             "machine": machine_busy_seconds() - machine_before,
         }
         expected = math.ceil(count / settings.SEND_BATCH_SIZE)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from feedback.analysis import chinese, english  # noqa: E402
 from feedback.analysis.features import Features  # noqa: E402
-from feedback.analysis.model import DATA, LinearModel, write_model  # noqa: E402
+from feedback.analysis.model import DATA, LinearModel, linear_polarity, write_model  # noqa: E402
 from feedback.analysis.text import clean  # noqa: E402
 
 SENTIMENT = ROOT.parent / "shared" / "data" / "sentiment"
@@ -116,11 +116,6 @@ def keep_frequent(featurised: list[Features], min_docs: int) -> list[Features]:
     ]
 
 
-def polarity(weights: dict[str, float], features: Features) -> float:
-    """The same polarity as LinearModel.polarity, for weights still in training."""
-    return math.tanh(sum(weights.get(name, 0.0) * value for name, value in features.items()) / 2.0)
-
-
 def best_binary_cut(polarities: list[float], gold: list[str]) -> tuple[float, float]:
     """The cut (positive above it) with the best binary macro-F1, nearest 0 on ties."""
     scored = []
@@ -181,10 +176,10 @@ def out_of_fold(
             for features, target, where in zip(featurised, targets, assignment, strict=True)
             if where != fold
         ]
-        _, weights = train_logistic(train, l2, epochs)
+        bias, weights = train_logistic(train, l2, epochs)
         for index, where in enumerate(assignment):
             if where == fold:
-                result[index] = polarity(weights, featurised[index])
+                result[index] = linear_polarity(bias, weights, featurised[index])
     return result
 
 
@@ -210,8 +205,8 @@ def train_english(epochs: int) -> LinearModel:
     cut, f1 = best_binary_cut(out_of_fold(featurised, targets, l2, epochs), gold)
     low, high = neutral_band(cut)
     print(f"  chose l2={l2}: binary cut {cut:+.2f} (F1 {f1:.3f}); three-way cuts {low:+.2f} / {high:+.2f}")
-    _, weights = train_logistic(list(zip(featurised, targets, strict=True)), l2, epochs)
-    return LinearModel(english.ANALYSER, VERSION, prune(weights), low, high, cut)
+    bias, weights = train_logistic(list(zip(featurised, targets, strict=True)), l2, epochs)
+    return LinearModel(english.ANALYSER, VERSION, round(bias, 4), prune(weights), low, high, cut)
 
 
 def dense_only(features: Features) -> Features:
@@ -245,21 +240,21 @@ def train_chinese(epochs: int, quick: bool) -> LinearModel:
     gold = ["pos" if t else "neg" for _, t in check]
     best = (-1.0, 0.0, 0.0)
     for l2 in ZH_L2_GRID:
-        _, weights = train_logistic(fit, l2, epochs)
-        cut, f1 = best_binary_cut([polarity(weights, f) for f, _ in check], gold)
+        bias, weights = train_logistic(fit, l2, epochs)
+        cut, f1 = best_binary_cut([linear_polarity(bias, weights, f) for f, _ in check], gold)
         print(f"  l2={l2:<7} held-out binary macro-F1 {f1:.3f} at cut {cut:+.2f}")
         if f1 > best[0]:
             best = (f1, l2, cut)
     _, l2, cut = best
-    _, weights = train_logistic(list(zip(featurised, targets, strict=True)), l2, epochs)
+    bias, weights = train_logistic(list(zip(featurised, targets, strict=True)), l2, epochs)
     low, high = neutral_band(cut)
     print(f"  chose l2={l2}: binary cut {cut:+.2f}; three-way cuts {low:+.2f} / {high:+.2f}")
-    return LinearModel(chinese.ANALYSER, VERSION, prune(weights), low, high, cut)
+    return LinearModel(chinese.ANALYSER, VERSION, round(bias, 4), prune(weights), low, high, cut)
 
 
 def describe(path: Path, model: LinearModel, groups: Iterable[str] = ("u:", "b:")) -> None:
     """Print the file size and the model's strongest features."""
-    print(f"  wrote {path}: {path.stat().st_size / 1024:.1f} KiB, {len(model.weights)} weights")
+    print(f"  wrote {path}: {path.stat().st_size / 1024:.1f} KiB, {len(model.weights)} weights, bias {model.bias:+.3f}")
     dense = {name: weight for name, weight in model.weights.items() if not name.startswith(tuple(groups))}
     print("  dense weights:", ", ".join(f"{name}={weight:+.2f}" for name, weight in sorted(dense.items())))
     ranked = sorted(model.weights.items(), key=lambda item: item[1])

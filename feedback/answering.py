@@ -211,7 +211,7 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
         _forget_answers_no_longer_shown(response_id, state.questions, answers, page_values)
     if next_page is None:
         Invitation.objects.filter(pk=state.invitation.pk, responded_at__isnull=True).update(responded_at=now)
-        tagging.response_tag_later(response_id=response_id)
+        tagging.response_completed_later(response_id=response_id)
     return PageSaved(response_id, next_page is None, next_page, language)
 
 

@@ -75,11 +75,11 @@ def _tag(answers: QuerySet[Answer]) -> int:
     return len(rows)
 
 
-def response_tag_later(*, response_id: int) -> None:
-    """Enqueue tagging of a response's answers once the current transaction commits."""
-    from feedback.tasks import tag_response  # the tasks module imports this one
+def response_completed_later(*, response_id: int) -> None:
+    """Once the current transaction commits, tag the response's free text and route it."""
+    from feedback.tasks import response_completed  # the tasks module imports this one
 
-    enqueue_after_commit(tag_response, response_id)
+    enqueue_after_commit(response_completed, response_id)
 
 
 def response_tag(*, response_id: int) -> int:

@@ -3,13 +3,15 @@
 from celery import shared_task
 from django.utils import timezone
 
-from feedback import tagging
+from feedback import loop, notifications, routing, tagging
 
 
 @shared_task(acks_late=True)
-def tag_response(response_id: int) -> int:
-    """Tag the free-text answers of a response that was just completed."""
-    return tagging.response_tag(response_id=response_id)
+def response_completed(response_id: int) -> dict[str, int | None]:
+    """After a response is completed: tag its free text, then route it (follow-up or not)."""
+    tagged = tagging.response_tag(response_id=response_id)
+    follow_up = routing.response_route(response_id=response_id)
+    return {"tagged": tagged, "follow_up": follow_up.pk if follow_up else None}
 
 
 @shared_task(acks_late=True)
@@ -19,6 +21,19 @@ def tag_answers(answer_ids: list[int]) -> int:
 
 
 @shared_task(acks_late=True)
+def send_follow_up_notification(notification_id: int) -> bool:
+    """Send one follow-up email (owner, escalation or customer)."""
+    return notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
 def feedback_tick() -> dict[str, int]:
-    """The beat's periodic sweep of feedback work whose message was lost."""
-    return {"untagged": tagging.answers_sweep_untagged(now=timezone.now())}
+    """The beat's periodic work: lost tagging and routing, reminders, escalations, lost emails."""
+    now = timezone.now()
+    return {
+        "untagged": tagging.answers_sweep_untagged(now=now),
+        "routed": routing.responses_route_unrouted(now=now),
+        "reminded": loop.follow_ups_remind_due(now=now),
+        "escalated": loop.follow_ups_escalate_due(now=now),
+        "emails": notifications.notifications_sweep(now=now),
+    }

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from feedback import answering
 from feedback.answering import AnsweringState, LinkNotFound, PageInvalid, SurveyNotOpen
+from feedback.models import FollowUp
 from surveys import rules
 from surveys.models import Language, Question, Survey, localized
 
@@ -193,6 +194,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         context = {
             "title": localized(state.survey, "title", language),
             "message": message,
+            "status_url": _page_url("feedback:status", token, language=language),
             "language": language,
             "languages": _language_links(request, language),
         }
@@ -352,3 +354,35 @@ def _branch_note(question: Question, questions: Sequence[Question]) -> str:
         "low": question.show_if_min if question.show_if_min is not None else "…",
         "high": question.show_if_max if question.show_if_max is not None else "…",
     }
+
+
+@require_http_methods(["GET"])
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    """What became of the customer's feedback: received, being handled by (first name), resolved."""
+    try:
+        state = answering.answering_state_for_token(token=token)
+    except LinkNotFound:
+        return problem_page(request, kind="not_found", status=404)
+    language = respondent_language(request, state)
+    if not state.completed:
+        return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
+    follow_up = FollowUp.objects.select_related("owner").filter(response=state.response).first()
+    with translation.override(language):
+        context = {
+            "title": localized(state.survey, "title", language),
+            "language": language,
+            "languages": _language_links(request, language),
+            "stage": _stage(follow_up),
+            "handler": (follow_up.owner.first_name or _("our team")) if follow_up else "",
+            "shared_note": follow_up.shared_note if follow_up and follow_up.status == FollowUp.Status.RESOLVED else "",
+            "received_at": state.response.completed_at,
+        }
+        return render(request, "feedback/status.html", context)
+
+
+def _stage(follow_up: FollowUp | None) -> str:
+    if follow_up is None:
+        return "received"
+    if follow_up.status in (FollowUp.Status.RESOLVED, FollowUp.Status.CLOSED):
+        return "resolved"
+    return "handling"

@@ -232,7 +232,8 @@ def _reason_not_to_send(email: InvitationEmail) -> str:
         return Invitation.SkipReason.BOUNCED
     if 0 < email.sequence < RESEND_SEQUENCE_START and invitation.responded_at is not None:
         return "answered"
-    if email.sequence == 0:
+    if email.sequence == 0 and invitation.kind != Invitation.Kind.RECOVERY:
+        # A recovery check follows up on a complaint: it is not survey fatigue.
         return skip_reason_for(contact, survey=invitation.survey, now=timezone.now())
     return ""
 

@@ -18,6 +18,7 @@ class LinearModel:
 
     name: str
     version: str
+    bias: float
     weights: dict[str, float]
     # Below negative_cut a text is negative, above positive_cut positive, neutral in between.
     negative_cut: float
@@ -27,16 +28,7 @@ class LinearModel:
 
     def polarity(self, features: Features) -> float:
         """Score features as a polarity in [-1, 1]; a text with no known feature scores exactly 0."""
-        weights = self.weights
-        score = 0.0
-        for name, value in features.items():
-            weight = weights.get(name)
-            if weight is not None:
-                score += weight * value
-        # The training bias is left out on purpose: it encodes the training set's class balance, and an
-        # answer with no evidence ("n/a") should land at 0, not lean toward whichever class was commoner.
-        # tanh(z / 2) equals 2 * sigmoid(z) - 1, the model's probability rescaled to [-1, 1].
-        return math.tanh(score / 2.0)
+        return linear_polarity(self.bias, self.weights, features)
 
     def label(self, polarity: float) -> str:
         """Turn a polarity into "negative", "neutral" or "positive"."""
@@ -51,11 +43,29 @@ class LinearModel:
         return {
             "name": self.name,
             "version": self.version,
+            "bias": self.bias,
             "negative_cut": self.negative_cut,
             "positive_cut": self.positive_cut,
             "binary_cut": self.binary_cut,
             "weights": self.weights,
         }
+
+
+def linear_polarity(bias: float, weights: dict[str, float], features: Features) -> float:
+    """The model's probability of "positive" rescaled to [-1, 1], or 0 when no feature is known to the model."""
+    score = 0.0
+    known = False
+    for name, value in features.items():
+        weight = weights.get(name)
+        if weight is not None:
+            score += weight * value
+            known = True
+    # With no evidence at all ("we use the web version") the bias alone would lean toward whichever class
+    # the training data had more of; such an answer is neutral.
+    if not known:
+        return 0.0
+    # tanh(z / 2) equals 2 * sigmoid(z) - 1.
+    return math.tanh((bias + score) / 2.0)
 
 
 def read_model(path: Path) -> LinearModel:
@@ -65,6 +75,7 @@ def read_model(path: Path) -> LinearModel:
     return LinearModel(
         name=data["name"],
         version=data["version"],
+        bias=float(data["bias"]),
         weights={name: float(weight) for name, weight in data["weights"].items()},
         negative_cut=float(data["negative_cut"]),
         positive_cut=float(data["positive_cut"]),
