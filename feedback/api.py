@@ -5,13 +5,21 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback import dashboard, metrics
-from feedback.models import Answer, SurveyResponse, Theme
-from feedback.serializers import SurveyResponseSerializer
+from feedback import dashboard, loop, metrics
+from feedback.models import Answer, FollowUp, SurveyResponse, Theme
+from feedback.serializers import (
+    FollowUpAssignSerializer,
+    FollowUpNoteSerializer,
+    FollowUpReasonSerializer,
+    FollowUpResolveSerializer,
+    FollowUpSerializer,
+    SurveyResponseSerializer,
+)
 from surveys.models import Language, Segment, Survey
 
 
@@ -75,3 +83,68 @@ class MetricsView(APIView):
             theme_id=data["theme"].pk if "theme" in data else None,
         )
         return Response(dashboard.metrics_overview(filters=filters, period=data["period"], periods=data["periods"]))
+
+
+class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
+    """Follow-ups with their event timeline; actions assign, start, note, resolve, reopen."""
+
+    serializer_class = FollowUpSerializer
+    filterset_fields = ["status", "priority", "owner", "team", "survey", "root_cause"]
+    ordering_fields = ["due_at", "created_at", "priority"]
+
+    def get_queryset(self) -> QuerySet[FollowUp]:
+        return FollowUp.objects.select_related("owner").prefetch_related("events__actor").order_by("due_at", "pk")
+
+    def _respond(self, request: Request, follow_up: FollowUp) -> Response:
+        follow_up = self.get_queryset().get(pk=follow_up.pk)
+        return Response(FollowUpSerializer(follow_up, context={"request": request}).data)
+
+    def _form(self, serializer_class: type[serializers.Serializer], request: Request) -> dict:
+        form = serializer_class(data=request.data)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
+    @extend_schema(request=FollowUpAssignSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        """Give the follow-up to another staff user; they are told by email."""
+        data = self._form(FollowUpAssignSerializer, request)
+        follow_up = loop.follow_up_assign(
+            follow_up=self.get_object(), to=data["owner"], by=request.user, note=data["note"]
+        )
+        return self._respond(request, follow_up)
+
+    @extend_schema(request=FollowUpReasonSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str) -> Response:
+        """Start working on it."""
+        data = self._form(FollowUpReasonSerializer, request)
+        return self._respond(
+            request, loop.follow_up_start(follow_up=self.get_object(), by=request.user, note=data["note"])
+        )
+
+    @extend_schema(request=FollowUpNoteSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request: Request, pk: str) -> Response:
+        """Log a note or a call."""
+        data = self._form(FollowUpNoteSerializer, request)
+        follow_up = self.get_object()
+        loop.follow_up_log(follow_up=follow_up, by=request.user, kind=data["kind"], text=data["text"])
+        return self._respond(request, follow_up)
+
+    @extend_schema(request=FollowUpResolveSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        """Resolve with a root cause and a note; optionally tell the customer."""
+        data = self._form(FollowUpResolveSerializer, request)
+        follow_up = loop.follow_up_resolve(follow_up=self.get_object(), by=request.user, **data)
+        return self._respond(request, follow_up)
+
+    @extend_schema(request=FollowUpReasonSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        """Reopen a resolved or closed follow-up (a reason is required)."""
+        data = self._form(FollowUpReasonSerializer, request)
+        return self._respond(
+            request, loop.follow_up_reopen(follow_up=self.get_object(), by=request.user, note=data["note"])
+        )

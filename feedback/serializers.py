@@ -1,8 +1,9 @@
 """API shapes of responses and answers (read-only)."""
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from feedback.models import Answer, SurveyResponse
+from feedback.models import Answer, FollowUp, FollowUpEvent, RootCause, SurveyResponse
 
 
 class AnswerSerializer(serializers.ModelSerializer):
@@ -44,3 +45,60 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
             "completed_at",
             "answers",
         ]
+
+
+class FollowUpEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username", default=None, read_only=True)
+
+    class Meta:
+        model = FollowUpEvent
+        fields = ["at", "actor", "kind", "from_value", "to_value", "note"]
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.get_username", read_only=True)
+    events = FollowUpEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "response",
+            "survey",
+            "contact",
+            "status",
+            "priority",
+            "owner",
+            "team",
+            "due_at",
+            "escalation_level",
+            "first_action_at",
+            "resolved_at",
+            "root_cause",
+            "resolution_note",
+            "shared_note",
+            "created_at",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpAssignSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True, is_staff=True))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FollowUpNoteSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["note", "call"], default="note")
+    text = serializers.CharField()
+
+
+class FollowUpResolveSerializer(serializers.Serializer):
+    root_cause = serializers.PrimaryKeyRelatedField(queryset=RootCause.objects.filter(active=True))
+    note = serializers.CharField()
+    shared_note = serializers.CharField(required=False, allow_blank=True, default="")
+    tell_customer = serializers.BooleanField(required=False, default=False)
+
+
+class FollowUpReasonSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")

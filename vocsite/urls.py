@@ -6,13 +6,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from feedback.api import MetricsView, SurveyResponseViewSet
+from feedback.api import FollowUpViewSet, MetricsView, SurveyResponseViewSet
 from surveys.api import DistributionViewSet, SurveyViewSet
 
 router = DefaultRouter()
 router.register("surveys", SurveyViewSet, basename="survey")
 router.register("responses", SurveyResponseViewSet, basename="response")
 router.register("distributions", DistributionViewSet, basename="distribution")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

@@ -37,4 +37,5 @@ __all__ = [
     "SurveyResponse",
     "SurveyResponseQuerySet",
     "Team",
+    "Theme",
 ]
