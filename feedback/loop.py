@@ -39,9 +39,15 @@ def _allowed_from(target: str) -> list[str]:
 
 @transaction.atomic
 def _transition(
-    follow_up: FollowUp, *, to: str, by: AbstractBaseUser | None, note: str = "", **changes: Any
+    follow_up: FollowUp,
+    *,
+    to: str,
+    by: AbstractBaseUser | None,
+    note: str = "",
+    only_from: list[str] | None = None,
+    **changes: Any,
 ) -> FollowUp:
-    allowed = _allowed_from(to)
+    allowed = [source for source in _allowed_from(to) if only_from is None or source in only_from]
     current = FollowUp.objects.filter(pk=follow_up.pk).values_list("status", flat=True).first()
     now = timezone.now()
     if current in FollowUp.OPEN_STATUSES and to in FollowUp.OPEN_STATUSES:
@@ -67,7 +73,7 @@ def _first_action(follow_up: FollowUp) -> None:
 
 def follow_up_start(*, follow_up: FollowUp, by: AbstractBaseUser, note: str = "") -> FollowUp:
     """The owner starts working on it (or picks it up again after waiting)."""
-    return _transition(follow_up, to=Status.IN_PROGRESS, by=by, note=note)
+    return _transition(follow_up, to=Status.IN_PROGRESS, by=by, note=note, only_from=[Status.NEW, Status.WAITING])
 
 
 def follow_up_wait(*, follow_up: FollowUp, by: AbstractBaseUser, note: str = "") -> FollowUp:
@@ -127,7 +133,9 @@ def follow_up_reopen(*, follow_up: FollowUp, by: AbstractBaseUser, note: str) ->
     """Reopen a resolved or closed follow-up; the SLA clock does not restart."""
     if not note.strip():
         raise ValidationError({"note": _("Say why it is reopened.")})
-    return _transition(follow_up, to=Status.IN_PROGRESS, by=by, note=note, resolved_at=None)
+    return _transition(
+        follow_up, to=Status.IN_PROGRESS, by=by, note=note, only_from=[Status.RESOLVED, Status.CLOSED], resolved_at=None
+    )
 
 
 @transaction.atomic

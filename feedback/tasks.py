@@ -1,15 +1,27 @@
 """Celery tasks of feedback: thin wrappers that take ids and call one service."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
 from feedback import loop, notifications, routing, tagging
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(acks_late=True)
 def response_completed(response_id: int) -> dict[str, int | None]:
-    """After a response is completed: tag its free text, then route it (follow-up or not)."""
-    tagged = tagging.response_tag(response_id=response_id)
+    """After a response is completed: tag its free text, then route it (follow-up or not).
+
+    An unhappy customer must not wait on the analyser: if tagging fails, routing still runs
+    (on scores and whatever is known) and the sweep tags the answers later.
+    """
+    try:
+        tagged = tagging.response_tag(response_id=response_id)
+    except Exception:
+        logger.exception("Tagging response %s failed; routing it anyway", response_id)
+        tagged = 0
     follow_up = routing.response_route(response_id=response_id)
     return {"tagged": tagged, "follow_up": follow_up.pk if follow_up else None}
 

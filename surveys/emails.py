@@ -20,7 +20,10 @@ class SurveyEmailContent:
     intro: str
     question: str
     help: str
-    scores: tuple[int, ...]  # the first question's scale, one link each; empty when it has none
+    # One (score, query string) pair per point of the first question's scale; empty when it has none.
+    # The score is text already: a number would go through number formatting on each render.
+    score_queries: tuple[tuple[str, str], ...]
+    lang_query: str
 
 
 class InvitationEmailBuilder:
@@ -48,11 +51,8 @@ class InvitationEmailBuilder:
                 "intro": content.intro,
                 "question": content.question,
                 "help": content.help,
-                "score_links": [
-                    {"score": score, "url": f"{link}?{urlencode({'score': score, 'lang': language})}"}
-                    for score in content.scores
-                ],
-                "link": f"{link}?{urlencode({'lang': language})}",
+                "score_links": [{"score": score, "url": link + query} for score, query in content.score_queries],
+                "link": link + content.lang_query,
                 "name": contact.name if contact else "",
                 "language": language,
                 "reminder": sequence > 0,
@@ -80,16 +80,19 @@ class InvitationEmailBuilder:
         key = (survey.pk, survey.version, language)
         if key not in self._contents:
             first = self._first_question(survey)
-            scores: tuple[int, ...] = ()
+            scores: range = range(0)
             if first is not None and first.scale is not None and first.kind != Question.Kind.STARS:
                 low, high = first.scale
-                scores = tuple(range(low, high + 1))
+                scores = range(low, high + 1)
             self._contents[key] = SurveyEmailContent(
                 title=localized(survey, "title", language),
                 intro=localized(survey, "intro", language),
                 question=first.text(language) if first else "",
                 help=first.help(language) if first else "",
-                scores=scores,
+                score_queries=tuple(
+                    (str(score), f"?{urlencode({'score': score, 'lang': language})}") for score in scores
+                ),
+                lang_query=f"?{urlencode({'lang': language})}",
             )
         return self._contents[key]
 

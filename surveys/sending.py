@@ -211,7 +211,7 @@ def _send_one(
         if response.smtp_code == 421:
             smtp.close()  # 421 means the server is closing the connection
         return
-    _finish(email, status=EmailStatus.SENT)
+    _mark_sent(email)
     outcome.sent.append(email)
 
 
@@ -274,6 +274,21 @@ def _retry_later(emails: list[InvitationEmail], *, error: str, count_attempt: bo
         )
         retried += 1
     return retried
+
+
+def _mark_sent(email: InvitationEmail) -> None:
+    """Record one message as sent: the same conditional UPDATE as _finish, in SQL written once.
+
+    It runs once per message of every bulk send, and the ORM takes several times longer to build
+    it than PostgreSQL takes to run it (see bench/dispatch.py).
+    """
+    table = connection.ops.quote_name(InvitationEmail._meta.db_table)
+    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, note = '', sent_at = %s WHERE id = %s AND status = %s",  # noqa: S608
+            [EmailStatus.SENT.value, sent_at, email.pk, EmailStatus.CLAIMED.value],
+        )
 
 
 def _finish(email: InvitationEmail, *, status: str, error: str = "", note: str = "") -> None:

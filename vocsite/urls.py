@@ -8,12 +8,16 @@ from rest_framework.routers import DefaultRouter
 
 from feedback.api import FollowUpViewSet, MetricsView, SurveyResponseViewSet
 from surveys.api import DistributionViewSet, SurveyViewSet
+from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentViewSet
 
 router = DefaultRouter()
 router.register("surveys", SurveyViewSet, basename="survey")
 router.register("responses", SurveyResponseViewSet, basename="response")
 router.register("distributions", DistributionViewSet, basename="distribution")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("contact-imports", ContactImportViewSet, basename="contact-import")
+router.register("segments", SegmentViewSet, basename="segment")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
