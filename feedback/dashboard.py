@@ -6,12 +6,7 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from feedback import charts, metrics, statistics
-
-
-def estimate_data(estimate: statistics.Estimate) -> dict[str, Any]:
-    """An estimate as plain data: value, n, interval, margin, small-sample flag."""
-    return {**asdict(estimate), "margin": estimate.margin, "small_sample": estimate.small_sample}
+from feedback import charts, loop_metrics, metrics
 
 
 def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: int = 12) -> dict[str, Any]:
@@ -27,10 +22,10 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
                 "period": row.period,
                 "responses": row.responses,
                 "sent": row.sent,
-                "nps": estimate_data(row.nps),
-                "csat": estimate_data(row.csat),
-                "ces": estimate_data(row.ces),
-                "response_rate": estimate_data(row.response_rate),
+                "nps": row.nps.as_dict(),
+                "csat": row.csat.as_dict(),
+                "ces": row.ces.as_dict(),
+                "response_rate": row.response_rate.as_dict(),
             }
             for row in series
         ],
@@ -38,6 +33,7 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
         "funnel": metrics.funnel(filters=filters),
         "nps_distribution": metrics.score_distribution(filters=filters),
         "top_detractor_themes": metrics.top_detractor_themes(filters=filters),
+        "loop": loop_metrics.loop_metrics(survey_id=filters.survey_id, since=filters.since, until=filters.until),
     }
 
 

@@ -30,6 +30,17 @@ class Estimate:
     def small_sample(self) -> bool:
         return self.n < SMALL_SAMPLE
 
+    def as_dict(self) -> dict[str, float | int | bool | None]:
+        """Value, n, interval, margin and the small-sample flag, as plain data."""
+        return {
+            "value": self.value,
+            "n": self.n,
+            "low": self.low,
+            "high": self.high,
+            "margin": self.margin,
+            "small_sample": self.small_sample,
+        }
+
 
 @dataclass(frozen=True)
 class Change:

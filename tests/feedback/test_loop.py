@@ -298,3 +298,26 @@ def test_my_follow_ups_lists_overdue_first_and_the_page_acts(
     assert "Choose a root cause." in refused.content.decode()
     assert done.status_code == 302
     assert FollowUp.objects.get(pk=later.pk).status == "resolved"
+
+
+def test_loop_metrics_count_rates_medians_and_causes(
+    boss: Any, cause: RootCause, django_capture_on_commit_callbacks: Any
+) -> None:
+    from feedback.loop_metrics import loop_metrics
+
+    resolved, late, waiting = (
+        FollowUp.objects.get(response=complete(score, capture=django_capture_on_commit_callbacks)) for score in (1, 2, 3)
+    )
+    loop.follow_up_resolve(follow_up=resolved, by=boss, root_cause=cause, note="Fixed")
+    FollowUp.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    loop.follow_up_resolve(follow_up=late, by=boss, root_cause=cause, note="Fixed late")
+
+    figures = loop_metrics()
+
+    assert (figures["follow_ups"], figures["open"]) == (3, 1)
+    assert figures["closed_loop_rate"]["value"] == pytest.approx(200 / 3)
+    assert figures["sla_attainment"]["value"] == 50.0
+    assert figures["open_by_owner"] == [{"owner_name": "chief", "n": 1}]
+    assert figures["top_root_causes"] == [{"cause": "Billing error", "cause_zh": "账单错误", "n": 2}]
+    assert figures["median_hours_to_resolution"] is not None
+    assert waiting.status == "new"
