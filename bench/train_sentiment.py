@@ -186,9 +186,8 @@ def out_of_fold(
 def train_english(epochs: int) -> LinearModel:
     """Fit and tune the English model on the declared tuning set."""
     texts, gold = english_rows()
-    # Only the dense features (lexicon scores, cue and negation counts, a stated rating): the tuning set is
-    # movie reviews, and word weights learnt from them would carry the film vocabulary into survey replies.
-    featurised = [dense_only(english.features_for(clean(text))[0]) for text in texts]
+    # English features are dense scores only (see feedback.analysis.features.en_features): nine weights to fit.
+    featurised = [english.features_for(clean(text))[0] for text in texts]
     targets = [int(label == "pos") for label in gold]
     print(f"en: {len(texts)} rows of {EN_TUNING_SET}, {REPEATS} x {FOLDS}-fold cross-validation")
     best = (-1.0, 0.0)
@@ -207,11 +206,6 @@ def train_english(epochs: int) -> LinearModel:
     print(f"  chose l2={l2}: binary cut {cut:+.2f} (F1 {f1:.3f}); three-way cuts {low:+.2f} / {high:+.2f}")
     bias, weights = train_logistic(list(zip(featurised, targets, strict=True)), l2, epochs)
     return LinearModel(english.ANALYSER, VERSION, round(bias, 4), prune(weights), low, high, cut)
-
-
-def dense_only(features: Features) -> Features:
-    """Keep the dense features (no "u:" or "b:" prefix)."""
-    return {name: value for name, value in features.items() if ":" not in name}
 
 
 def chinese_rows(quick: bool) -> tuple[list[str], list[int], list[bool]]:

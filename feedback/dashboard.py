@@ -33,7 +33,7 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
         "funnel": metrics.funnel(filters=filters),
         "nps_distribution": metrics.score_distribution(filters=filters),
         "top_detractor_themes": metrics.top_detractor_themes(filters=filters),
-        "loop": loop_metrics.loop_metrics(survey_id=filters.survey_id, since=filters.since, until=filters.until),
+        "loop": loop_metrics.loop_metrics(filters=filters),
     }
 
 
@@ -52,8 +52,12 @@ def overview_charts(overview: dict[str, Any], *, language: str) -> dict[str, str
     distribution = overview["nps_distribution"]
     name_key = "name_zh" if language == "zh-hans" else "name"
     return {
+        # Translators: these titles contain a literal percent sign, not a placeholder.
+        # xgettext:no-python-format
         "nps": trend("nps", -100, 100, _("NPS by period, with its 95% margin of error")),
+        # xgettext:no-python-format
         "csat": trend("csat", 0, 100, _("CSAT (% satisfied) by period, with its 95% interval"), "%"),
+        # xgettext:no-python-format
         "ces": trend("ces", 1, 7, _("Customer effort (mean, 1-7) by period, with its 95% interval")),
         "funnel": charts.bars(
             [(_("Sent"), funnel["sent"]), (_("Opened"), funnel["opened"]), (_("Answered"), funnel["answered"])],

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback import notifications
+from feedback import notifications, rollups
 from feedback.models import FollowUp, FollowUpEvent, RootCause, StaffProfile
 from surveys.models import Invitation, InvitationEmail
 
@@ -68,7 +68,8 @@ def _transition(
 
 
 def _first_action(follow_up: FollowUp) -> None:
-    FollowUp.objects.filter(pk=follow_up.pk, first_action_at__isnull=True).update(first_action_at=timezone.now())
+    if FollowUp.objects.filter(pk=follow_up.pk, first_action_at__isnull=True).update(first_action_at=timezone.now()):
+        rollups.rollup_mark_follow_up(follow_up=follow_up)
 
 
 def follow_up_start(*, follow_up: FollowUp, by: AbstractBaseUser, note: str = "") -> FollowUp:

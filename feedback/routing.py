@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from feedback import notifications, sla
@@ -200,3 +200,12 @@ def responses_route_unrouted(*, now: datetime) -> int:
     for pk in ids:
         response_route(response_id=pk)
     return len(ids)
+
+
+def unhappy_responses(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
+    """Responses with an unhappy score (by question kind) or a negative free-text answer."""
+    unhappy_score = Q()
+    for kind, scores in UNHAPPY.items():
+        unhappy_score |= Q(question__kind=kind, number__in=list(scores))
+    unhappy_answer = Answer.objects.filter(unhappy_score | Q(sentiment="negative"), response=OuterRef("pk"))
+    return responses.filter(Exists(unhappy_answer))

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from feedback import rollups
 from feedback.analysis import analyse
 from feedback.models import Answer, AnswerTheme, SurveyResponse, Theme
 from vocsite.queueing import enqueue_after_commit
@@ -53,7 +54,7 @@ def answers_tag(*, answer_ids: Iterable[int], redo: bool = False) -> int:
 
 
 def _tag(answers: QuerySet[Answer]) -> int:
-    rows = list(answers.only("pk", "text"))
+    rows = list(answers.only("pk", "text", "response_id"))
     if not rows:
         return 0
     patterns = active_theme_patterns()
@@ -72,6 +73,7 @@ def _tag(answers: QuerySet[Answer]) -> int:
     with transaction.atomic():
         Answer.objects.bulk_update(rows, RESULT_FIELDS)
         AnswerTheme.objects.bulk_create(links, ignore_conflicts=True)
+        rollups.rollup_mark_responses(response_ids={answer.response_id for answer in rows})
     return len(rows)
 
 
@@ -114,7 +116,13 @@ def theme_apply_keywords(*, theme: Theme) -> int:
         for pk, text in Answer.objects.free_text().values_list("pk", "text").iterator(chunk_size=2000)
         if pattern.search(text.lower())
     ]
-    return len(AnswerTheme.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000))
+    created = AnswerTheme.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
+    rollups.rollup_mark_responses(
+        response_ids=Answer.objects.filter(pk__in=[link.answer_id for link in links]).values_list(
+            "response_id", flat=True
+        )
+    )
+    return len(created)
 
 
 @transaction.atomic
@@ -127,6 +135,9 @@ def theme_merge(*, theme: Theme, into: Theme) -> Theme:
         for link in AnswerTheme.objects.filter(theme=theme)
     ]
     AnswerTheme.objects.bulk_create(moved, ignore_conflicts=True)
+    rollups.rollup_mark_responses(
+        response_ids=Answer.objects.filter(answer_themes__theme=theme).values_list("response_id", flat=True)
+    )
     AnswerTheme.objects.filter(theme=theme).delete()
     into.keywords = list(dict.fromkeys([*into.keywords, *theme.keywords]))
     into.save(update_fields=["keywords"])

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from feedback import loop, notifications, routing, tagging
+from feedback import loop, notifications, rollups, routing, tagging
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ def response_completed(response_id: int) -> dict[str, int | None]:
         logger.exception("Tagging response %s failed; routing it anyway", response_id)
         tagged = 0
     follow_up = routing.response_route(response_id=response_id)
+    rollups.rollup_mark_responses(response_ids=[response_id])
     return {"tagged": tagged, "follow_up": follow_up.pk if follow_up else None}
 
 
@@ -48,4 +49,6 @@ def feedback_tick() -> dict[str, int]:
         "reminded": loop.follow_ups_remind_due(now=now),
         "escalated": loop.follow_ups_escalate_due(now=now),
         "emails": notifications.notifications_sweep(now=now),
+        "marked": rollups.rollups_mark_recent_invitations(now=now),
+        "rollups": rollups.rollups_refresh_dirty(),
     }

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from feedback import export, tagging
+from feedback import export, rollups, tagging
 from feedback.models import Answer, AnswerTheme, Sentiment, SurveyResponse, Theme
 from surveys import segments
 from surveys.models import Question, Segment
@@ -204,6 +204,7 @@ class AnswerAdmin(admin.ModelAdmin):
             instance.save()
         for removed in formset.deleted_objects:
             removed.delete()
+        rollups.rollup_mark_responses(response_ids=[form.instance.response_id])
 
 
 @admin.register(Theme)

@@ -83,7 +83,7 @@ def _analyse_mixed(cleaned: str, language: str, cjk: int, latin: int) -> TextAna
     # Each analyser reads the whole text: the other script is invisible to VADER and TextBlob, and jieba's
     # Latin words are mostly unknown to the Chinese model, so neither is misled by the other half.
     en_polarity, en_phrases = english.analyse_english(cleaned)
-    zh_polarity, zh_phrases = chinese.analyse_chinese(cleaned)
+    zh_polarity, zh_phrases = chinese.analyse_chinese(cleaned, latin_phrases=False)
     zh_share = (cjk / CJK_CHARS_PER_WORD) / (cjk / CJK_CHARS_PER_WORD + latin)
     polarity = (1.0 - zh_share) * en_polarity + zh_share * zh_polarity
     first, second = (en_phrases, zh_phrases) if language == "en" else (zh_phrases, en_phrases)

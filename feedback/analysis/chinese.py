@@ -21,7 +21,7 @@ def features_for(text: str) -> tuple[Features, list[str]]:
     return zh_features(lowered, tokens), tokens
 
 
-def analyse_chinese(text: str) -> tuple[float, tuple[str, ...]]:
-    """Return the polarity and key phrases of cleaned Chinese text."""
+def analyse_chinese(text: str, latin_phrases: bool = True) -> tuple[float, tuple[str, ...]]:
+    """Return the polarity and key phrases of cleaned Chinese text (Latin words among them if latin_phrases)."""
     features, tokens = features_for(text)
-    return model().polarity(features), zh_key_phrases(tokens)
+    return model().polarity(features), zh_key_phrases(tokens, latin_phrases)

@@ -1,7 +1,7 @@
 """Feature extraction shared by the analysers and bench/train_sentiment.py, so training and inference agree.
 
-A feature vector is a dict from feature name to value: "u:" unigrams and "b:" bigrams (presence, 1.0),
-plus a few dense scores (lexicon polarities, cue counts) that the linear model weighs.
+A feature vector is a dict from feature name to value: for Chinese, "u:" words and "b:" bigrams (presence,
+1.0); for both languages, a few dense scores without a prefix (lexicon polarities, cue and negation counts).
 """
 
 import logging
@@ -23,7 +23,8 @@ CUE_CAP = 3.0
 # Negation reaches this many tokens, or up to the next punctuation mark.
 NEGATION_SCOPE = 3
 
-_EN_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,!?;:]")
+# CJK runs are tokens too, so that in mixed text they break English phrases and negation scopes.
+_EN_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,!?;:]|[\u3400-\u4dbf\u4e00-\u9fff]+")
 _EN_NEGATORS = frozenset(
     "not no never cannot without nothing nobody none neither nor hardly barely cant dont didnt doesnt isnt "
     "wasnt wont wouldnt shouldnt couldnt arent werent havent hasnt lack lacks lacked lacking".split()
@@ -36,6 +37,7 @@ _VADER_ALPHA = 15.0
 # "9 out of 10", "4/5 stars": a reviewer's own score says more than any word around it.
 _EN_RATING = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:/|out of)\s*(10|5)\b")
 _CLAUSE_BREAK = frozenset(".,!?;:。，！？；：、…~～")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Tokens that carry nothing on their own; they still break bigrams so "好 。 差" is no bigram.
 _ZH_SKIP = re.compile(r"^[\s\W_]+$")
 
@@ -64,20 +66,20 @@ def _is_negator(token: str) -> bool:
 
 
 def en_features(lowered: str, tokens: list[str], textblob_polarity: float, vader: dict[str, float]) -> Features:
-    """Build the English feature vector from lowercased text, its tokens and the two lexicon scores."""
-    features: Features = {}
-    previous = ""
+    """Build the English feature vector from lowercased text, its tokens and the two lexicon scores.
+
+    Dense scores only, no word features: the one English set there is to fit on is movie reviews, and word
+    weights learnt from it would carry film vocabulary into survey replies.
+    """
     scope = 0
     negators = 0
     extra = 0.0
-    lexicon = vader_lexicon() if vader else None
+    lexicon = vader_lexicon()
     for token in tokens:
-        if token in _CLAUSE_BREAK:
-            previous, scope = "", 0
+        if token in _CLAUSE_BREAK or _CJK_RUN.match(token):
+            scope = 0
             continue
-        # Words inside a negation scope are different features: "not good" must not vote like "good".
-        word = f"not_{token}" if scope else token
-        if lexicon is not None and token not in lexicon:
+        if token not in lexicon:
             valence = _inflected_valence(token, lexicon)
             extra += valence * _VADER_NEGATION if scope else valence
         if _is_negator(token):
@@ -85,10 +87,6 @@ def en_features(lowered: str, tokens: list[str], textblob_polarity: float, vader
             negators += 1
         else:
             scope = max(scope - 1, 0)
-        features[f"u:{word}"] = 1.0
-        if previous:
-            features[f"b:{previous} {token}"] = 1.0
-        previous = token
     positive, negative = count_cues(EN_CUES, lowered)
     dense = {
         "cue+": min(positive, CUE_CAP),
@@ -106,7 +104,7 @@ def en_features(lowered: str, tokens: list[str], textblob_polarity: float, vader
     if rating:
         value, scale = float(rating.group(1)), float(rating.group(2))
         dense["rating"] = max(-1.0, min(1.0, 2.0 * value / scale - 1.0))
-    return _with_nonzero(features, dense)
+    return _with_nonzero({}, dense)
 
 
 @cache

@@ -104,13 +104,19 @@ def zh_idf() -> tuple[dict[str, float], float]:
     return idf, values[len(values) // 2]
 
 
-def zh_key_phrases(tokens: list[str]) -> tuple[str, ...]:
-    """Rank jieba words by term frequency times jieba's IDF (unknown words get the median IDF)."""
+def zh_key_phrases(tokens: list[str], latin: bool = True) -> tuple[str, ...]:
+    """Rank jieba words by term frequency times jieba's IDF (unknown words get the median IDF).
+
+    Latin words ("vista") count too unless latin is False, as in mixed text, where the English side has them.
+    """
     counts = Counter(
         token
         for token in tokens
         if token not in ZH_STOP_WORDS
-        and ((len(token) >= 2 and _CJK.search(token) is not None) or _LATIN.match(token) is not None)
+        and (
+            (len(token) >= 2 and _CJK.search(token) is not None)
+            or (latin and _LATIN.match(token) is not None and token not in EN_STOP_WORDS)
+        )
     )
     if not counts:
         return ()

@@ -20,6 +20,7 @@ from feedback.models.responses import (
     SurveyResponseQuerySet,
     Theme,
 )
+from feedback.models.rollups import InvitationRollup, LoopRollup, ResponseRollup, RollupDirtyDay, ThemeRollup
 
 __all__ = [
     "Answer",
@@ -30,6 +31,10 @@ __all__ = [
     "FollowUpEvent",
     "FollowUpNotification",
     "FollowUpQuerySet",
+    "InvitationRollup",
+    "LoopRollup",
+    "ResponseRollup",
+    "RollupDirtyDay",
     "RootCause",
     "RoutingRule",
     "Sentiment",
@@ -38,4 +43,5 @@ __all__ = [
     "SurveyResponseQuerySet",
     "Team",
     "Theme",
+    "ThemeRollup",
 ]
