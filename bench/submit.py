@@ -11,6 +11,7 @@ Usage: .venv/bin/python bench/submit.py [--quick] [--workers N] [--keep-db]
 import argparse
 import asyncio
 import http.client
+import logging
 import os
 import signal
 import socket
@@ -67,23 +68,20 @@ QUESTIONS: list[dict[str, Any]] = [
     {"key": "worst", "kind": "long_text", "text_en": "Worst part?"},
     {"key": "else", "kind": "long_text", "text_en": "Anything else?"},
 ]
-# key -> (number, text, choices): the stored form of each answer, for the baseline's rows.
-ANSWERS: dict[str, tuple[int | None, str, list[str]]] = {
-    "nps": (9, "", []),
-    "csat": (4, "", []),
-    "ces": (6, "", []),
-    "stars": (5, "", []),
-    "plan": (None, "", ["paid"]),
-    "used": (None, "", ["web", "api"]),
-    "role": (None, "Ops lead", []),
-    "best": (None, "Fast support", []),
-    "worst": (None, "Slow exports", []),
-    "else": (None, "Keep going", []),
+ANSWERS: dict[str, list[str]] = {
+    "q_nps": ["9"],
+    "q_csat": ["4"],
+    "q_ces": ["6"],
+    "q_stars": ["5"],
+    "q_plan": ["paid"],
+    "q_used": ["web", "api"],
+    "q_role": ["Ops lead"],
+    "q_best": ["Fast support"],
+    "q_worst": ["Slow exports"],
+    "q_else": ["Keep going"],
 }
 FORM: list[tuple[str, str]] = [("page", "1"), ("lang", "en")] + [
-    (f"q_{key}", str(value))
-    for key, (number, text, choices) in ANSWERS.items()
-    for value in ([number] if number is not None else choices or [text])
+    (name, value) for name, values in ANSWERS.items() for value in values
 ]
 BODY = urlencode(FORM).encode()
 
@@ -108,10 +106,37 @@ class Invite:
 
 
 @dataclass(frozen=True)
+class StoredRow:
+    """A row Django stored, as an INSERT to replay: columns, and per column a constant or a marker."""
+
+    table: str
+    columns: list[str]
+    values: list[Any]  # constants (adapted for psycopg2), NOW, or the name of a per-submission key
+
+    @classmethod
+    def of(cls, table: str, row: dict[str, Any], keys: dict[str, str]) -> "StoredRow":
+        """Every column but id; timestamps become NOW, columns in `keys` take that per-submission value."""
+        columns = [column for column in row if column != "id"]
+        values = [keys.get(c) or (NOW if isinstance(row[c], datetime) else adapt(row[c])) for c in columns]
+        return cls(table, columns, values)
+
+    def params(self, given: dict[str, Any], now: datetime) -> list[Any]:
+        return [now if value is NOW else given[value] if isinstance(value, Key) else value for value in self.values]
+
+
+class Key(str):
+    """Names a per-submission value of a StoredRow."""
+
+
+NOW = object()
+
+
+def adapt(value: Any) -> Any:
+    return psycopg2.extras.Json(value) if isinstance(value, dict | list) else value
+
+
+@dataclass(frozen=True)
 class Seed:
-    survey_id: int
-    version: int
-    question_ids: dict[str, int]
     pools: dict[str, list[Invite]]
 
 
@@ -238,7 +263,7 @@ def read_stats(admin: Any) -> Stats:
 def seed(sizes: dict[str, int]) -> Seed:
     """A live 10-question survey and one contact with a personal invitation per planned submission."""
     from surveys import services
-    from surveys.models import Contact, Invitation, Question
+    from surveys.models import Contact, Invitation
 
     questions = [{"position": index, **question} for index, question in enumerate(QUESTIONS)]
     survey = services.survey_create(name="Bench", content={"title_en": "Ten questions"}, questions=questions)
@@ -258,8 +283,7 @@ def seed(sizes: dict[str, int]) -> Seed:
     for name, size in sizes.items():
         pools[name] = invites[start : start + size]
         start += size
-    question_ids = {q.key: q.pk for q in Question.objects.of_version(survey_id=survey.pk, version=survey.version)}
-    return Seed(survey.pk, survey.version, question_ids, pools)
+    return Seed(pools)
 
 
 def session_setup_commits(admin: Any, open_and_close: Callable[[], None]) -> float:
@@ -398,8 +422,8 @@ class Gunicorn:
 def process_cpu() -> dict[tuple[int, int], tuple[str, int, float]]:
     """(pid, start time) -> (command name, parent pid, CPU seconds) of every process, from /proc (Linux).
 
-    CPU seconds include reaped children, so backends that exit during a run stay counted (in the
-    postmaster). Key 0 holds the whole machine's busy time from /proc/stat, key -1 its steal time.
+    Backends of other databases are named "postgres (other db)". A process that exits during the run is
+    not counted. Key (0, 0) holds the machine's busy time from /proc/stat, (-1, 0) its steal time.
     """
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = [int(value) / ticks for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -416,8 +440,16 @@ def process_cpu() -> dict[tuple[int, int], tuple[str, int, float]]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
+        if name == "postgres":
+            try:
+                title = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                title = ""
+            words = title.split(": ", 2)[-1].split()  # a backend: "<user> <database> <host(port)> <state>"
+            if len(words) >= 3 and ("(" in words[2] or words[2] == "[local]") and words[1] != DB_NAME:
+                name = "postgres (other db)"
         key = (int(entry.name), int(fields[19]))
-        table[key] = (name, int(fields[1]), sum(int(value) for value in fields[11:15]) / ticks)
+        table[key] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
     return table
 
 
@@ -556,20 +588,42 @@ def django_run(
 
 # --- the psycopg2 baseline -----------------------------------------------------------------------------------
 
-RESPONSE_SQL = (
-    "INSERT INTO feedback_surveyresponse (invitation_id, survey_id, survey_version, contact_id, language, status, "
-    "current_page, score, started_at, updated_at, completed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "RETURNING id"
-)
-ANSWERS_SQL = "INSERT INTO feedback_answer (response_id, question_id, number, text, choices, answered_at) VALUES " + (
-    ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ANSWERS))
-)
+
+def stored_submission(invitation_id: int) -> tuple[StoredRow, list[StoredRow]]:
+    """The response and answer rows Django stored for one submission (the probe's), to replay."""
+    with psycopg2.connect(BENCH_DSN) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute("SELECT * FROM feedback_surveyresponse WHERE invitation_id = %s", [invitation_id])
+        response = cur.fetchone()
+        cur.execute("SELECT * FROM feedback_answer WHERE response_id = %s ORDER BY id", [response["id"]])
+        answers = cur.fetchall()
+    conn.close()
+    keys = {"invitation_id": Key("invitation"), "contact_id": Key("contact")}
+    response_row = StoredRow.of("feedback_surveyresponse", response, keys)
+    return response_row, [StoredRow.of("feedback_answer", a, {"response_id": Key("response")}) for a in answers]
 
 
 def baseline_run(
-    admin: Any, setup_commits: float, data: Seed, invites: list[Invite], conns: int, max_seconds: float
+    admin: Any,
+    setup_commits: float,
+    stored: tuple[StoredRow, list[StoredRow]],
+    invites: list[Invite],
+    conns: int,
+    max_seconds: float,
 ) -> Row:
-    """One transaction per submission: INSERT the response RETURNING id, one 10-row INSERT of answers, COMMIT."""
+    """One transaction per submission: INSERT the response RETURNING id, one multi-row INSERT of answers, COMMIT.
+
+    The rows are those Django stored for the probe submission, all columns, with fresh ids and times.
+    """
+    response_row, answer_rows = stored
+    response_sql = (
+        f"INSERT INTO {response_row.table} ({', '.join(response_row.columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(response_row.columns))}) RETURNING id"
+    )
+    one_answer = f"({', '.join(['%s'] * len(answer_rows[0].columns))})"
+    answers_sql = (
+        f"INSERT INTO feedback_answer ({', '.join(answer_rows[0].columns)}) "
+        f"VALUES {', '.join([one_answer] * len(answer_rows))}"
+    )
     before = read_stats(admin)
     result = LoadResult()
     work = deque(invites)
@@ -590,26 +644,10 @@ def baseline_run(
             now = datetime.now(UTC)
             try:
                 cur.execute(
-                    RESPONSE_SQL,
-                    [
-                        invite.id,
-                        data.survey_id,
-                        data.version,
-                        invite.contact_id,
-                        "en",
-                        "completed",
-                        1,
-                        9,
-                        now,
-                        now,
-                        now,
-                    ],
+                    response_sql, response_row.params({"invitation": invite.id, "contact": invite.contact_id}, now)
                 )
-                response_id = cur.fetchone()[0]
-                params: list[Any] = []
-                for key, (number, text, choices) in ANSWERS.items():
-                    params += [response_id, data.question_ids[key], number, text, psycopg2.extras.Json(choices), now]
-                cur.execute(ANSWERS_SQL, params)
+                given = {"response": cur.fetchone()[0]}
+                cur.execute(answers_sql, [param for row in answer_rows for param in row.params(given, now)])
                 conn.commit()
             except psycopg2.Error as error:
                 conn.rollback()
@@ -660,11 +698,13 @@ def main() -> int:
     import django
 
     django.setup()
+    logging.getLogger("celery").setLevel(logging.WARNING)  # tasks run in-process; keep their chatter out
     from django.db import connections
 
     n, w = profile.submissions, profile.warmup
     data = seed({"probe": 2, "warm16": w, "run16": n, "warm64": w, "run64": n, "baseline": n})
     service_sql, service_commits, request_sql, request_commits = probe_statements(data.pools["probe"])
+    stored = stored_submission(data.pools["probe"][0].id)
     connections.close_all()
     vacuum = psycopg2.connect(BENCH_DSN)
     vacuum.autocommit = True
@@ -691,7 +731,7 @@ def main() -> int:
         for conns in (16, 64)
     ]
     baseline_invites = data.pools["baseline"][: max(rows[0].load.ok, 1)]
-    rows.append(baseline_run(admin, psycopg2_setup, data, baseline_invites, 16, profile.max_seconds))
+    rows.append(baseline_run(admin, psycopg2_setup, stored, baseline_invites, 16, profile.max_seconds))
     if not args.keep_db:
         drop_database(admin)
     admin.close()

@@ -37,10 +37,13 @@ class MetricFilters:
     language: str | None = None
     segment: Segment | None = None
     theme_id: int | None = None
+    live: bool = False  # count from the raw tables even when the rollups could answer
 
     def use_rollups(self) -> bool:
         """Rollups keep survey, day and language; anything finer is counted live."""
-        return self.segment is None and not self.theme_id and _whole_day(self.since) and _whole_day(self.until)
+        if self.live or self.segment is not None or self.theme_id:
+            return False
+        return _whole_day(self.since) and _whole_day(self.until)
 
     def responses(self) -> QuerySet[SurveyResponse]:
         responses = SurveyResponse.objects.completed()

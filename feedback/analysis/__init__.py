@@ -12,20 +12,22 @@ Public API::
         label: str                   # "negative" | "neutral" | "positive"
         key_phrases: tuple[str, ...] # at most 5, strongest first, lowercased
         analyser: str                # "vocsite-en" | "vocsite-zh" | "vocsite-mixed" | "vocsite-none"
-        analyser_version: str        # changes whenever a model or rule changes; store it beside the result
+        analyser_version: str        # "1"; "en1+zh1" for mixed text; store it beside the result
 
 How it works. Text is cleaned first (tags, scripts and HTML entities stripped, whitespace collapsed) and capped
 at 2,000 characters. The language is routed by script: CJK characters against Latin words (Japanese and Korean,
 told by kana and Hangul, and other scripts are "other"). English is scored by a logistic regression over
 TextBlob's PatternAnalyzer polarity, VADER's scores, complaint and praise cues ("waited forty minutes", "in a
 row"), negation and stated ratings; Chinese by a logistic regression over jieba words and bigrams plus the same
-kind of cues, trained on the Chinese review sets. Text with a substantial share of both scripts is scored by
-both and the polarities are averaged by each script's share. Text with no letters (empty, punctuation, emoji,
+kind of cues, trained on the Chinese review sets. English text with 4 or more CJK characters, or Chinese text
+with 3 or more Latin words, is mixed: both analysers score it, the polarities are averaged by each script's
+share of the words, and the key phrases come from both; the dominant script still names the language. Text with no letters (empty, punctuation, emoji,
 markup only), text in other languages and answers that decline to answer ("n/a", "no comment", "无") are
 neutral with no key phrases ("vocsite-none").
 
 Models are gzip'd JSON in data/, rebuilt by bench/train_sentiment.py and loaded once per process on first use;
-nothing is downloaded at run time. bench/sentiment_eval.py measures accuracy, bench/tagging.py throughput.
+nothing is downloaded at run time. The label's cuts are stored with each model. bench/sentiment_eval.py
+measures accuracy, bench/tagging.py throughput.
 """
 
 from dataclasses import dataclass

@@ -35,12 +35,13 @@ _LETTER = re.compile(r"[^\W\d_]")
 def clean(text: str) -> str:
     """Strip HTML tags, scripts and entities, collapse whitespace and cap the length."""
     text = text[:RAW_LIMIT]
+    # Entities first, so that an escaped "&lt;script&gt;" is stripped like a literal one.
+    if "&" in text:
+        text = html.unescape(text)
     if "<" in text:
         text = _SCRIPT_OR_STYLE.sub(" ", text)
         text = _COMMENT.sub(" ", text)
         text = _TAG.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
     return _SPACE.sub(" ", text).strip()[:TEXT_LIMIT]
 
 

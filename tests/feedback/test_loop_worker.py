@@ -28,7 +28,9 @@ def test_a_detractor_is_followed_up_reminded_escalated_resolved_and_told(
     celery_worker: Any, smtp_sink: SmtpSink
 ) -> None:
     User.objects.create_superuser("chief", "chief@corp.example", "a-long-password-1")
-    owner = User.objects.create_user("owner", "owner@corp.example", "pw-long-enough-1", is_staff=True, first_name="Olga")
+    owner = User.objects.create_user(
+        "owner", "owner@corp.example", "pw-long-enough-1", is_staff=True, first_name="Olga"
+    )
     manager = User.objects.create_user("manager", "manager@corp.example", "pw-long-enough-1", is_staff=True)
     StaffProfile.objects.create(user=owner, manager=manager)
     customer = make_contact(account_owner=owner, email="customer@example.com")

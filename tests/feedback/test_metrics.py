@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from feedback import metrics
+from feedback import metrics, rollups
 from feedback.answering import response_save_page
 from feedback.models import SurveyResponse
 from surveys import services
@@ -44,6 +44,7 @@ def scored() -> Survey:
         answer(survey, nps=nps, csat=csat, ces=ces, when=JANUARY)
     for nps, csat, ces in [(10, 5, 7), (10, 5, 6), (9, 4, 6), (2, 2, 3), (8, 4, 5)]:
         answer(survey, nps=nps, csat=csat, ces=ces, when=FEBRUARY, language="zh-hans")
+    rollups.rollups_rebuild()
     return survey
 
 
@@ -51,7 +52,7 @@ def test_it_computes_each_period_in_a_fixed_number_of_queries(
     scored: Survey, django_assert_max_num_queries: Any
 ) -> None:
     with django_assert_max_num_queries(3):
-        rows = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk), period="month")
+        rows = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk, live=True), period="month")
 
     assert [row.period.month for row in rows] == [1, 2]
     january, february = rows
@@ -129,3 +130,48 @@ def test_the_dashboard_is_for_staff_only_and_explains_bad_filters(admin_client: 
 
     assert page.status_code == 400
     assert "Select a valid choice" in page.content.decode()
+
+
+def series(filters: metrics.MetricFilters) -> list[tuple[Any, ...]]:
+    return [
+        (row.period, row.nps.value, row.nps.n, row.csat.value, row.ces.value, row.responses, row.sent)
+        for row in metrics.metrics_by_period(filters=filters, period="month")
+    ]
+
+
+def test_the_rollups_give_exactly_what_counting_live_gives(scored: Survey) -> None:
+    for language in (None, "en", "zh-hans"):
+        from_rollups = metrics.MetricFilters(survey_id=scored.pk, language=language)
+        live = metrics.MetricFilters(survey_id=scored.pk, language=language, live=True)
+
+        assert series(from_rollups) == series(live)
+        assert metrics.score_distribution(filters=from_rollups) == metrics.score_distribution(filters=live)
+        assert metrics.funnel(filters=from_rollups) == metrics.funnel(filters=live)
+
+
+def test_a_late_response_lands_in_its_own_day_once_the_tick_refreshes(scored: Survey) -> None:
+    answer(scored, nps=0, csat=1, ces=1, when=JANUARY)
+    late = SurveyResponse.objects.order_by("-pk").first()
+    rollups.rollup_mark_responses(response_ids=[late.pk])
+
+    rollups.rollups_refresh_dirty()
+
+    january = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk))[0]
+    assert (january.nps.n, january.counts["detractors"]) == (5, 2)
+    assert series(metrics.MetricFilters(survey_id=scored.pk)) == series(
+        metrics.MetricFilters(survey_id=scored.pk, live=True)
+    )
+
+
+def test_an_erased_response_leaves_the_rollups_once_its_day_is_refreshed(scored: Survey) -> None:
+    gone = SurveyResponse.objects.filter(completed_at=FEBRUARY).first()
+    rollups.rollup_mark_responses(response_ids=[gone.pk])
+    gone.delete()
+
+    rollups.rollups_refresh_dirty()
+
+    february = metrics.metrics_by_period(filters=metrics.MetricFilters(survey_id=scored.pk))[1]
+    assert february.nps.n == 4
+    assert series(metrics.MetricFilters(survey_id=scored.pk)) == series(
+        metrics.MetricFilters(survey_id=scored.pk, live=True)
+    )

@@ -52,7 +52,7 @@ def test_a_scheduled_distribution_emails_each_eligible_contact_once(django_captu
     assert chinese.extra_headers["List-Unsubscribe"].startswith("<http://testserver.example/u/")
     assert "退订" in chinese.alternatives[0].content
     assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
-    assert Distribution.objects.get().status == "sending"
+    assert Distribution.objects.get().status == "finished"
 
 
 def test_every_skipped_contact_has_a_reason(django_capture_on_commit_callbacks: Any) -> None:
