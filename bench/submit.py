@@ -95,7 +95,7 @@ class Profile:
     max_seconds: float
 
 
-PROFILES = {"quick": Profile(submissions=400, warmup=40, max_seconds=15), "full": Profile(6000, 200, 90)}
+PROFILES = {"quick": Profile(submissions=400, warmup=40, max_seconds=15), "full": Profile(6000, 200, 60)}
 
 
 @dataclass(frozen=True)
@@ -133,11 +133,6 @@ NOW = object()
 
 def adapt(value: Any) -> Any:
     return psycopg2.extras.Json(value) if isinstance(value, dict | list) else value
-
-
-@dataclass(frozen=True)
-class Seed:
-    pools: dict[str, list[Invite]]
 
 
 @dataclass
@@ -260,7 +255,7 @@ def read_stats(admin: Any) -> Stats:
         return Stats(*cur.fetchone())
 
 
-def seed(sizes: dict[str, int]) -> Seed:
+def seed(sizes: dict[str, int]) -> dict[str, list[Invite]]:
     """A live 10-question survey and one contact with a personal invitation per planned submission."""
     from surveys import services
     from surveys.models import Contact, Invitation
@@ -283,7 +278,7 @@ def seed(sizes: dict[str, int]) -> Seed:
     for name, size in sizes.items():
         pools[name] = invites[start : start + size]
         start += size
-    return Seed(pools)
+    return pools
 
 
 def session_setup_commits(admin: Any, open_and_close: Callable[[], None]) -> float:
@@ -676,6 +671,19 @@ def baseline_run(
 # --- main ----------------------------------------------------------------------------------------------------
 
 
+def code_version() -> str:
+    """The commit measured, and whether the working tree had changes outside bench/."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    if commit.returncode != 0:
+        return "unknown"
+    dirty = any(line[3:] and not line[3:].startswith("bench/") for line in status.stdout.splitlines())
+    return commit.stdout.strip() + (" with uncommitted changes" if dirty else "")
+
+
 def main() -> int:
     """Set up, probe, load, report; the last line printed is the RESULT line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -686,6 +694,7 @@ def main() -> int:
     profile = PROFILES["quick" if args.quick else "full"]
     began = time.perf_counter()
     load_at_start = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    version = code_version()
 
     env = bench_env()
     os.environ.clear()
@@ -702,9 +711,9 @@ def main() -> int:
     from django.db import connections
 
     n, w = profile.submissions, profile.warmup
-    data = seed({"probe": 2, "warm16": w, "run16": n, "warm64": w, "run64": n, "baseline": n})
-    service_sql, service_commits, request_sql, request_commits = probe_statements(data.pools["probe"])
-    stored = stored_submission(data.pools["probe"][0].id)
+    pools = seed({"probe": 2, "warm16": w, "run16": n, "warm64": w, "run64": n, "baseline": n})
+    service_sql, service_commits, request_sql, request_commits = probe_statements(pools["probe"])
+    stored = stored_submission(pools["probe"][0].id)
     connections.close_all()
     vacuum = psycopg2.connect(BENCH_DSN)
     vacuum.autocommit = True
@@ -722,15 +731,15 @@ def main() -> int:
             django_setup,
             "django",
             conns,
-            data.pools[f"warm{conns}"],
-            data.pools[f"run{conns}"],
+            pools[f"warm{conns}"],
+            pools[f"run{conns}"],
             args.workers,
             profile,
             log,
         )
         for conns in (16, 64)
     ]
-    baseline_invites = data.pools["baseline"][: max(rows[0].load.ok, 1)]
+    baseline_invites = pools["baseline"][: max(rows[0].load.ok, 1)]
     rows.append(baseline_run(admin, psycopg2_setup, stored, baseline_invites, 16, profile.max_seconds))
     if not args.keep_db:
         drop_database(admin)
@@ -746,7 +755,7 @@ def main() -> int:
     print(f"vocsite submit benchmark ({'quick' if args.quick else 'full'}): {n} submissions per run, warm-up {w},")
     print(
         f"gunicorn sync workers={args.workers}, PostgreSQL on {HOST}, {os.cpu_count()} cores,"
-        f" load average at start {load_at_start}"
+        f" load average at start {load_at_start}; code {version}"
     )
     print(f"\nstatements per submission, in-process: response_save_page {len(service_sql)} ({service_commits} commit),")
     print(f"whole request through the test client {len(request_sql)} ({request_commits} commit):")

@@ -151,3 +151,15 @@ def celery_worker(smtp_sink: SmtpSink, settings: Any) -> Any:
     yield worker
     worker.stop()
     celery_app.conf.task_default_queue = "vocsite"
+
+
+@pytest.fixture(autouse=True)
+def _starting_data(request: pytest.FixtureRequest) -> None:
+    """The data the migrations seed; a transactional test before this one may have flushed it."""
+    if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    from feedback.defaults import loop_defaults_ensure, themes_ensure
+    from feedback.models import RootCause, RoutingRule, Theme
+
+    themes_ensure(Theme)
+    loop_defaults_ensure(RootCause, RoutingRule)

@@ -64,7 +64,7 @@ class SmtpSink:
         self.controller.stop()
 
 
-def wait_until(check: Any, *, timeout: float = 30, interval: float = 0.2) -> Any:
+def wait_until(check: Any, *, timeout: float = 60, interval: float = 0.2) -> Any:
     """Poll until check() is truthy; fail with the last value after the timeout."""
     deadline = time.monotonic() + timeout
     value = check()

@@ -21,9 +21,9 @@ TextBlob's PatternAnalyzer polarity, VADER's scores, complaint and praise cues (
 row"), negation and stated ratings; Chinese by a logistic regression over jieba words and bigrams plus the same
 kind of cues, trained on the Chinese review sets. English text with 4 or more CJK characters, or Chinese text
 with 3 or more Latin words, is mixed: both analysers score it, the polarities are averaged by each script's
-share of the words, and the key phrases come from both; the dominant script still names the language. Text with no letters (empty, punctuation, emoji,
-markup only), text in other languages and answers that decline to answer ("n/a", "no comment", "无") are
-neutral with no key phrases ("vocsite-none").
+share of the words, and the key phrases come from both; the dominant script still names the language. Text
+with no letters (empty, punctuation, emoji, markup only), text in other languages and answers that decline to
+answer ("n/a", "no comment", "无") are neutral with no key phrases ("vocsite-none").
 
 Models are gzip'd JSON in data/, rebuilt by bench/train_sentiment.py and loaded once per process on first use;
 nothing is downloaded at run time. The label's cuts are stored with each model. bench/sentiment_eval.py

@@ -37,7 +37,7 @@ _VADER_ALPHA = 15.0
 # "9 out of 10", "4/5 stars": a reviewer's own score says more than any word around it.
 _EN_RATING = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:/|out of)\s*(10|5)\b")
 _CLAUSE_BREAK = frozenset(".,!?;:。，！？；：、…~～")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK_START = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Tokens that carry nothing on their own; they still break bigrams so "好 。 差" is no bigram.
 _ZH_SKIP = re.compile(r"^[\s\W_]+$")
 
@@ -76,7 +76,7 @@ def en_features(lowered: str, tokens: list[str], textblob_polarity: float, vader
     extra = 0.0
     lexicon = vader_lexicon()
     for token in tokens:
-        if token in _CLAUSE_BREAK or _CJK_RUN.match(token):
+        if token in _CLAUSE_BREAK or _CJK_START.match(token):
             scope = 0
             continue
         if token not in lexicon:

@@ -2,11 +2,9 @@ from django.db import migrations
 
 
 def add_default_themes(apps, schema_editor):
-    from feedback.theme_catalog import DEFAULT_THEMES
+    from feedback.defaults import themes_ensure
 
-    Theme = apps.get_model("feedback", "Theme")
-    for spec in DEFAULT_THEMES:
-        Theme.objects.get_or_create(name=spec["name"], defaults={"name_zh": spec["name_zh"], "keywords": spec["keywords"]})
+    themes_ensure(apps.get_model("feedback", "Theme"))
 
 
 class Migration(migrations.Migration):
