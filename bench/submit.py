@@ -688,7 +688,7 @@ def main() -> int:
     """Set up, probe, load, report; the last line printed is the RESULT line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run (well under a minute)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
     parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     args = parser.parse_args()
     profile = PROFILES["quick" if args.quick else "full"]
