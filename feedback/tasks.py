@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from feedback import loop, notifications, rollups, routing, tagging
+from feedback import digest_delivery, loop, notifications, rollups, routing, tagging
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,16 @@ def send_follow_up_notification(notification_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def send_digests(delivery_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of digest deliveries (each claimed on its own, so a rerun skips the sent)."""
+    outcomes: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        outcome = digest_delivery.digest_deliver(delivery_id=delivery_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+@shared_task(acks_late=True)
 def feedback_tick() -> dict[str, int]:
     """The beat's periodic work: lost tagging and routing, reminders, escalations, lost emails."""
     now = timezone.now()
@@ -51,4 +61,5 @@ def feedback_tick() -> dict[str, int]:
         "emails": notifications.notifications_sweep(now=now),
         "marked": rollups.rollups_mark_recent_invitations(now=now),
         "rollups": rollups.rollups_refresh_dirty(),
+        "digests": digest_delivery.digests_fan_out(now=now),
     }

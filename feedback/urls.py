@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import staff_views, views
+from feedback import digest_views, staff_views, views
 
 app_name = "feedback"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("a/<str:survey_token>/", views.anonymous, name="anonymous"),
     path("staff/surveys/<int:survey_id>/preview/", views.preview, name="preview"),
     path("staff/dashboard/", staff_views.dashboard_page, name="dashboard"),
+    path("digests/<str:signed>/", digest_views.digest_archive, name="digest_archive"),
+    path("digests/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest_unsubscribe"),
 ]

@@ -1,5 +1,6 @@
 """Feedback models: responses and their analysis, and the closed loop."""
 
+from feedback.models.digests import DigestDelivery, DigestSubscription
 from feedback.models.loop import (
     BusinessCalendar,
     FollowUp,
@@ -27,6 +28,8 @@ __all__ = [
     "AnswerQuerySet",
     "AnswerTheme",
     "BusinessCalendar",
+    "DigestDelivery",
+    "DigestSubscription",
     "FollowUp",
     "FollowUpEvent",
     "FollowUpNotification",
