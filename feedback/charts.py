@@ -7,7 +7,7 @@ the figures are readable without seeing the picture.
 from collections.abc import Sequence
 from html import escape
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 220, 44, 28, 16
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 236, 44, 28, 34
 INK, MUTED, ACCENT, BAND = "#1d2433", "#5b6475", "#1f5fbf", "#c9dbf5"
 
 
@@ -15,7 +15,10 @@ def _svg(body: list[str], *, title: str, summary: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(summary)}" style="max-width:100%;height:auto;font:11px sans-serif">'
-        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+        f"<title>{escape(title)}</title>"
+        f'<text x="4" y="14" fill="{INK}" style="font-size:13px;font-weight:600">{escape(title)}</text>'
+        + "".join(body)
+        + "</svg>"
     )
 
 

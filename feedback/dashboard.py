@@ -39,7 +39,7 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
 
 def overview_charts(overview: dict[str, Any], *, language: str) -> dict[str, str]:
     """SVG charts of an overview, labelled in the active language."""
-    labels = [formats.date_format(row["period"], "SHORT_DATE_FORMAT") for row in overview["series"]]
+    labels = [formats.date_format(row["period"], "n/j") for row in overview["series"]]
 
     def trend(name: str, low: float, high: float, title: str, unit: str = "") -> str:
         points = [

@@ -123,13 +123,11 @@ class FollowUpAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     change_form_template = "admin/feedback/followup/change_form.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUp]:
-        # Open ones first, earliest due first: overdue at the top, then due soon.
-        open_first = Case(
-            When(status__in=FollowUp.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-        return super().get_queryset(request).annotate(open_first=open_first).order_by("open_first", "due_at")
+    # Open ones first, earliest due first: overdue at the top, then due soon.
+    ordering = [
+        Case(When(status__in=FollowUp.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "due_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -294,6 +294,9 @@ def test_follow_ups_over_the_api(boss: Any, cause: RootCause, django_capture_on_
 def test_my_follow_ups_lists_overdue_first_and_the_page_acts(
     boss: Any, cause: RootCause, admin_client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
+    done_earlier = FollowUp.objects.get(response=complete(3, capture=django_capture_on_commit_callbacks))
+    loop.follow_up_resolve(follow_up=done_earlier, by=boss, root_cause=cause, note="Done")
+    FollowUp.objects.filter(pk=done_earlier.pk).update(due_at=timezone.now() - timedelta(days=3))
     later = FollowUp.objects.get(response=complete(2, capture=django_capture_on_commit_callbacks))
     overdue = FollowUp.objects.get(response=complete(1, capture=django_capture_on_commit_callbacks))
     FollowUp.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - timedelta(hours=1))
@@ -305,7 +308,7 @@ def test_my_follow_ups_lists_overdue_first_and_the_page_acts(
         f"/admin/feedback/followup/{later.pk}/act/", {"action": "resolve", "root_cause": cause.pk, "text": "Refund"}
     )
 
-    assert [row.pk for row in listing.context["cl"].result_list] == [overdue.pk, later.pk]
+    assert [row.pk for row in listing.context["cl"].result_list] == [overdue.pk, later.pk, done_earlier.pk]
     assert "It broke" in page and "Timeline" in page
     assert "Choose a root cause." in refused.content.decode()
     assert done.status_code == 302

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from feedback import loop
 from feedback.answering import FIELD_PREFIX, response_save_page
-from feedback.models import SurveyResponse
+from feedback.models import DigestSubscription, FollowUp, RootCause, SurveyResponse
+from feedback.rollups import rollups_rebuild
 from surveys import distributions, services
 from surveys.models import Contact, Distribution, Invitation, Language, Survey
 from surveys.periodic import periodic_tick
@@ -104,7 +106,25 @@ class Command(BaseCommand):
         for contact, (score, language, text) in zip(contacts, DEMO_ANSWERS, strict=False):
             self._answer(invitations[contact.pk], score, language, text)
         self._spread_over_past_weeks(survey, random.Random(7))
+        self._work_some_follow_ups()
+        DigestSubscription.objects.create(name="Design team", email="design@example.com", cadence="weekly")
+        rollups_rebuild()
         return survey
+
+    def _work_some_follow_ups(self) -> None:
+        """Resolve half of the demo's follow-ups, so the loop figures and digests have causes."""
+        admin = get_user_model().objects.get(username=ADMIN_USERNAME)
+        causes = list(RootCause.objects.filter(active=True).order_by("name"))
+        for index, follow_up in enumerate(FollowUp.objects.order_by("pk")):
+            if index % 2 == 0:
+                loop.follow_up_start(follow_up=follow_up, by=admin)
+                loop.follow_up_resolve(
+                    follow_up=follow_up,
+                    by=admin,
+                    root_cause=causes[index % len(causes)],
+                    note="Called the customer and fixed it.",
+                    shared_note="We called you and fixed the problem. Thank you for telling us.",
+                )
 
     def _contacts(self) -> list[Contact]:
         chooser = random.Random(7)
