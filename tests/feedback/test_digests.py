@@ -66,7 +66,7 @@ def test_it_ranks_complaint_themes_with_change_share_quotes_and_root_causes(admi
     assert content["complaints"] == 9
     assert billing["share"] == 77.8
     assert billing["root_causes"] == [{"name": "Billing error", "name_zh": "账单错误", "n": 1}]
-    assert [quote["text"] for quote in billing["quotes"]][0] == "发票开错了，客服也不回电话。"
+    assert billing["quotes"][0]["text"] == "发票开错了，客服也不回电话。"
     assert "/admin/feedback/surveyresponse/?theme=" in billing["inbox_url"]
     assert content["followed_up"] == 9 and content["resolved"] == 1
 
