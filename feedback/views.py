@@ -179,9 +179,8 @@ def anonymous(request: HttpRequest, survey_token: str) -> HttpResponse:
     return _after_save(token, saved)
 
 
-@require_http_methods(["GET"])
-def thanks(request: HttpRequest, token: str) -> HttpResponse:
-    """The thank-you page, in the language the person answered in."""
+def _completed_response(request: HttpRequest, token: str) -> tuple[AnsweringState, str] | HttpResponse:
+    """The state of a finished response and its language, or the page to show instead."""
     try:
         state = answering.answering_state_for_token(token=token)
     except LinkNotFound:
@@ -189,6 +188,16 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     language = respondent_language(request, state)
     if not state.completed:
         return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
+    return state, language
+
+
+@require_http_methods(["GET"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    """The thank-you page, in the language the person answered in."""
+    found = _completed_response(request, token)
+    if isinstance(found, HttpResponse):
+        return found
+    state, language = found
     with translation.override(language):
         message = localized(state.survey, "thank_you", language) or _("Thank you for your answers.")
         context = {
@@ -359,13 +368,10 @@ def _branch_note(question: Question, questions: Sequence[Question]) -> str:
 @require_http_methods(["GET"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     """What became of the customer's feedback: received, being handled by (first name), resolved."""
-    try:
-        state = answering.answering_state_for_token(token=token)
-    except LinkNotFound:
-        return problem_page(request, kind="not_found", status=404)
-    language = respondent_language(request, state)
-    if not state.completed:
-        return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
+    found = _completed_response(request, token)
+    if isinstance(found, HttpResponse):
+        return found
+    state, language = found
     follow_up = FollowUp.objects.select_related("owner").filter(response=state.response).first()
     with translation.override(language):
         context = {
