@@ -95,7 +95,7 @@ class Profile:
     max_seconds: float
 
 
-PROFILES = {"quick": Profile(submissions=400, warmup=40, max_seconds=15), "full": Profile(6000, 200, 60)}
+PROFILES = {"quick": Profile(submissions=300, warmup=20, max_seconds=8), "full": Profile(6000, 200, 60)}
 
 
 @dataclass(frozen=True)
@@ -182,10 +182,18 @@ class Row:
     load: LoadResult
     submissions: int  # everything sent during the stats window (warm-up included)
     stats: Stats
-    completed: int
-    answers: int
     setup_commits: float  # commits PostgreSQL counts for establishing one session of this client
-    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds during the measured load, by process group
+    cpu: dict[str, float]  # CPU seconds during the measured load, by process group
+    ids: list[int]  # invitations submitted, warm-up included
+    warm_ok: int = 0  # successful warm-up submissions among them
+    completed: int = 0  # completed responses and their answers in the database, warm-up left out
+    answers: int = 0
+
+    def verify(self) -> bool:
+        """Look the submissions up in the database: one completed response with ten answers per success."""
+        completed, answers = count_saved(self.ids)
+        self.completed, self.answers = completed - self.warm_ok, answers - 10 * self.warm_ok
+        return self.completed == self.load.ok and self.answers == 10 * self.load.ok
 
     @property
     def commits(self) -> float:
@@ -236,16 +244,34 @@ def drop_database(admin: Any) -> None:
         cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
+class Counters:
+    """pg_stat_database counters of the bench database, read in windows that follow one another."""
+
+    def __init__(self, admin: Any) -> None:
+        self.admin = admin
+        self.last = read_stats(admin)
+
+    def advance(self) -> Stats:
+        """The counters' change since the previous call."""
+        now = read_stats(self.admin)
+        delta, self.last = now - self.last, now
+        return delta
+
+
 def read_stats(admin: Any) -> Stats:
-    """The bench database's counters, once every session that used it has ended and flushed them."""
+    """The bench database's counters, once every session that used it has ended and flushed them.
+
+    A backend flushes its counters before it leaves pg_stat_activity, so waiting for that is enough.
+    """
     with admin.cursor() as cur:
         for _ in range(100):
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
             if cur.fetchone()[0] == 0:
                 break
             time.sleep(0.1)
-        # Exiting backends flush their stats; give the last ones time to land (PG15 flushes asynchronously).
-        time.sleep(1.5)
+        else:
+            raise SystemExit(f"sessions of {DB_NAME} are still open after 10 s")
+        time.sleep(0.2)
         cur.execute("SELECT pg_stat_clear_snapshot()")
         cur.execute(
             "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, sessions FROM pg_stat_database"
@@ -281,11 +307,11 @@ def seed(sizes: dict[str, int]) -> dict[str, list[Invite]]:
     return pools
 
 
-def session_setup_commits(admin: Any, open_and_close: Callable[[], None]) -> float:
+def session_setup_commits(counters: Counters, open_and_close: Callable[[], None]) -> float:
     """Commits counted for opening one session (the startup transaction, Django's SET TIME ZONE)."""
-    before = read_stats(admin)
+    counters.advance()
     open_and_close()
-    delta = read_stats(admin) - before
+    delta = counters.advance()
     return delta.xact_commit / delta.sessions if delta.sessions else 0.0
 
 
@@ -552,7 +578,7 @@ async def http_load(requests: deque[tuple[Invite, bytes]], port: int, conns: int
 
 
 def django_run(
-    admin: Any,
+    counters: Counters,
     setup_commits: float,
     name: str,
     conns: int,
@@ -563,7 +589,7 @@ def django_run(
     log: Path,
 ) -> Row:
     """Start gunicorn, warm it up, run the measured load, stop it; server-side stats cover the whole window."""
-    before = read_stats(admin)
+    counters.advance()
     server = Gunicorn(workers, log)
     try:
         warmup = asyncio.run(http_load(build_requests(warm, server.port), server.port, conns, profile.max_seconds))
@@ -573,12 +599,10 @@ def django_run(
         cpu = cpu_split(cpu_before, process_cpu(), server.process.pid)
     finally:
         server.stop()
-    stats = read_stats(admin) - before
+    stats = counters.advance()
     load.errors = warmup.errors + load.errors
-    attempted = warmup.attempted + load.attempted
-    completed, answers = count_saved(attempted)
-    completed, answers = completed - warmup.ok, answers - 10 * warmup.ok
-    return Row(name, conns, load, len(attempted), stats, completed, answers, setup_commits, cpu)
+    ids = warmup.attempted + load.attempted
+    return Row(name, conns, load, len(ids), stats, setup_commits, cpu, ids, warmup.ok)
 
 
 # --- the psycopg2 baseline -----------------------------------------------------------------------------------
@@ -598,7 +622,7 @@ def stored_submission(invitation_id: int) -> tuple[StoredRow, list[StoredRow]]:
 
 
 def baseline_run(
-    admin: Any,
+    counters: Counters,
     setup_commits: float,
     stored: tuple[StoredRow, list[StoredRow]],
     invites: list[Invite],
@@ -619,7 +643,7 @@ def baseline_run(
         f"INSERT INTO feedback_answer ({', '.join(answer_rows[0].columns)}) "
         f"VALUES {', '.join([one_answer] * len(answer_rows))}"
     )
-    before = read_stats(admin)
+    counters.advance()
     result = LoadResult()
     work = deque(invites)
     connections = [psycopg2.connect(BENCH_DSN) for _ in range(conns)]
@@ -663,9 +687,8 @@ def baseline_run(
     cpu = cpu_split(cpu_before, process_cpu(), -1)
     for conn in connections:
         conn.close()
-    stats = read_stats(admin) - before
-    completed, answers = count_saved(result.attempted)
-    return Row("baseline", conns, result, len(result.attempted), stats, completed, answers, setup_commits, cpu)
+    stats = counters.advance()
+    return Row("baseline", conns, result, len(result.attempted), stats, setup_commits, cpu, result.attempted)
 
 
 # --- main ----------------------------------------------------------------------------------------------------
@@ -720,14 +743,16 @@ def main() -> int:
     with vacuum.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     vacuum.close()
-    django_setup = session_setup_commits(admin, open_django_connection)
-    psycopg2_setup = session_setup_commits(admin, open_psycopg2_connection)
+    set_up = time.perf_counter() - began
+    counters = Counters(admin)
+    django_setup = session_setup_commits(counters, open_django_connection)
+    psycopg2_setup = session_setup_commits(counters, open_psycopg2_connection)
 
     log = Path(tempfile.gettempdir()) / "vocsite-bench-gunicorn.log"
     log.write_text("")
     rows = [
         django_run(
-            admin,
+            counters,
             django_setup,
             "django",
             conns,
@@ -740,7 +765,8 @@ def main() -> int:
         for conns in (16, 64)
     ]
     baseline_invites = pools["baseline"][: max(rows[0].load.ok, 1)]
-    rows.append(baseline_run(admin, psycopg2_setup, stored, baseline_invites, 16, profile.max_seconds))
+    rows.append(baseline_run(counters, psycopg2_setup, stored, baseline_invites, 16, profile.max_seconds))
+    mismatches = [row for row in rows if not row.verify()]
     if not args.keep_db:
         drop_database(admin)
     admin.close()
@@ -749,7 +775,6 @@ def main() -> int:
     statements = max(len(service_sql), len(request_sql))
     ratio = d16.load.rps / base.load.rps if base.load.rps else 0.0
     errors = sum(len(row.load.errors) for row in rows)
-    mismatches = [row for row in rows if row.completed != row.load.ok or row.answers != 10 * row.load.ok]
     commits_ok = all(f"{row.commits:.2f}" == "1.00" for row in (d16, d64)) and request_commits == 1
 
     print(f"vocsite submit benchmark ({'quick' if args.quick else 'full'}): {n} submissions per run, warm-up {w},")
@@ -795,7 +820,7 @@ def main() -> int:
         print(f"gunicorn's log: {log}")
     for row in mismatches:
         print(f"MISMATCH ({row.name} @{row.conns}): {row.load.ok} ok, {row.completed} completed, {row.answers} answers")
-    print(f"took {time.perf_counter() - began:.0f} s")
+    print(f"took {time.perf_counter() - began:.0f} s (set-up: database, migrate, seed, probe {set_up:.0f} s)")
 
     passed = (
         ratio >= GOAL_RATIO

@@ -19,7 +19,7 @@ def loop_problems(*, now: datetime, grace_minutes: int = 10) -> dict[str, list[i
         SurveyResponse.objects.completed()
         .filter(completed_at__lt=grace)
         .filter(Exists(Answer.objects.filter(unhappy_answer, response=OuterRef("pk"))))
-        .filter(follow_up__isnull=True)
+        .filter(follow_up__isnull=True, attached_to__isnull=True)
     )
     if exempt:
         # Rules may exempt some responses on purpose; only those never routed are a problem then.

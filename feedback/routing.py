@@ -144,7 +144,7 @@ def response_route(*, response_id: int) -> FollowUp | None:
     )
     if response is None:
         return None
-    existing = FollowUp.objects.filter(response=response).first()
+    existing = FollowUp.objects.filter(Q(response=response) | Q(attached_responses=response)).first()
     if existing is not None:
         return existing
     facts = response_facts(response)
@@ -152,9 +152,34 @@ def response_route(*, response_id: int) -> FollowUp | None:
     rule = next((rule for rule in rules if rule_matches(rule, facts)), None)
     follow_up = None
     if rule is not None and rule.creates_follow_up:
-        follow_up = _follow_up_create(response, rule)
+        follow_up = _open_follow_up_to_join(response, rule) or _follow_up_create(response, rule)
     SurveyResponse.objects.filter(pk=response.pk, routed_at__isnull=True).update(routed_at=timezone.now())
     return follow_up
+
+
+def _open_follow_up_to_join(response: SurveyResponse, rule: RoutingRule) -> FollowUp | None:
+    """The contact's open follow-up, with this response attached to it, when the rule says so."""
+    if not rule.attach_to_open_follow_up or response.contact_id is None:
+        return None
+    with transaction.atomic():
+        existing = (
+            FollowUp.objects.open()
+            .select_for_update()
+            .filter(contact_id=response.contact_id)
+            .exclude(response=response)
+            .order_by("created_at")
+            .first()
+        )
+        if existing is None:
+            return None
+        attached = SurveyResponse.objects.filter(pk=response.pk, attached_to__isnull=True).update(attached_to=existing)
+        if attached:
+            FollowUpEvent.objects.create(
+                follow_up=existing,
+                kind=FollowUpEvent.Kind.NOTE,
+                note=f"Another response from this customer was attached (score {response.score}).",
+            )
+    return existing
 
 
 def _follow_up_create(response: SurveyResponse, rule: RoutingRule) -> FollowUp:

@@ -156,6 +156,7 @@ class FollowUpAdmin(admin.ModelAdmin):
             .prefetch_related("themes")
             .order_by("question__page", "question__position"),
             "history": history,
+            "attached": follow_up.attached_responses.prefetch_related("answers__question").order_by("completed_at"),
             "earlier": FollowUp.objects.filter(contact=follow_up.contact)
             .exclude(pk=follow_up.pk)
             .order_by("-created_at")[:10]
@@ -265,6 +266,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
                     "calendar",
                     "remind_before_hours",
                     "escalate_every_hours",
+                    "attach_to_open_follow_up",
                     "recovery_survey_days",
                 ]
             },

@@ -124,6 +124,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         ThemeFilter,
         "language",
         SegmentFilter,
+        "follow_up__status",
         "status",
         "completed_at",
     ]

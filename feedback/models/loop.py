@@ -148,6 +148,11 @@ class RoutingRule(models.Model):
     )
     remind_before_hours = models.PositiveIntegerField(_("remind the owner this many hours before due"), default=4)
     escalate_every_hours = models.PositiveIntegerField(_("escalate again every (hours)"), default=24)
+    attach_to_open_follow_up = models.BooleanField(
+        _("attach to the contact's open follow-up"),
+        default=True,
+        help_text=_("When the contact already has an open follow-up, add this response to it instead of a new one."),
+    )
     recovery_survey_days = models.PositiveIntegerField(
         _("re-survey days after resolving"), null=True, blank=True, help_text=_("Empty: no recovery check.")
     )

@@ -88,8 +88,17 @@ class SurveyResponse(models.Model):
     started_at = models.DateTimeField(_("started"))
     updated_at = models.DateTimeField(_("last saved"))
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
-    # Set once the routing rules have looked at the completed response (see feedback.loop).
+    # Set once the routing rules have looked at the completed response (see feedback.routing).
     routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
+    # A later response of a contact whose earlier follow-up is still open joins that follow-up.
+    attached_to = models.ForeignKey(
+        "feedback.FollowUp",
+        verbose_name=_("attached to follow-up"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attached_responses",
+    )
 
     objects = SurveyResponseQuerySet.as_manager()
 

@@ -58,6 +58,7 @@ def test_the_inbox_filters_by_score_group_sentiment_theme_language_and_segment(
     assert listed(admin_client, language__exact="zh-hans") == {chinese}
     assert listed(admin_client, segment=str(segment.pk)) == {angry}
     assert listed(admin_client, q="invoice") == {angry}
+    assert listed(admin_client, follow_up__status__exact="new") == {angry, chinese}
 
 
 def test_the_response_page_shows_every_answer_with_its_sentiment_and_themes(

@@ -345,3 +345,30 @@ def test_loop_metrics_count_rates_medians_and_causes(
     assert figures["top_root_causes"] == [{"cause": "Billing error", "cause_zh": "账单错误", "n": 2}]
     assert figures["median_hours_to_resolution"] is not None
     assert waiting.status == "new"
+
+
+def test_a_second_complaint_joins_the_open_follow_up_of_the_same_customer(
+    boss: Any, admin_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    customer = make_contact()
+    first = complete(2, contact=customer, capture=django_capture_on_commit_callbacks)
+    second = complete(1, contact=customer, text="Still broken", capture=django_capture_on_commit_callbacks)
+
+    follow_up = FollowUp.objects.get()
+    second.refresh_from_db()
+    assert follow_up.response == first
+    assert second.attached_to == follow_up
+    assert follow_up.events.filter(kind="note").exists()
+    page = admin_client.get(f"/admin/feedback/followup/{follow_up.pk}/change/").content.decode()
+    assert "Still broken" in page
+    call_command("loop_check", "--grace-minutes=0", stdout=StringIO())
+
+
+def test_attaching_can_be_switched_off_per_rule(boss: Any, django_capture_on_commit_callbacks: Any) -> None:
+    RoutingRule.objects.update(attach_to_open_follow_up=False)
+    customer = make_contact()
+
+    complete(2, contact=customer, capture=django_capture_on_commit_callbacks)
+    complete(1, contact=customer, capture=django_capture_on_commit_callbacks)
+
+    assert FollowUp.objects.filter(contact=customer).count() == 2
