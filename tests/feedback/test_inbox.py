@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from feedback import tagging
+from feedback import routing, tagging
 from feedback.export import spreadsheet_safe
 from feedback.models import Answer, SurveyResponse, Theme
 from surveys.models import Segment
@@ -25,7 +25,9 @@ def answered(score: int, text: str, *, language: str = "en", **contact: Any) -> 
     )
     client.post(path, {"page": "3"})
     tagging.answers_tag(answer_ids=Answer.objects.values_list("pk", flat=True))
-    return SurveyResponse.objects.get(invitation=invitation)
+    response = SurveyResponse.objects.get(invitation=invitation)
+    routing.response_route(response_id=response.pk)  # what the completion task does after commit
+    return response
 
 
 @pytest.fixture
