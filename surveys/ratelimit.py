@@ -7,32 +7,31 @@ import redis
 from django.conf import settings
 
 WINDOW_SECONDS = 60
-_local_counts: dict[int, int] = defaultdict(int)
+_local_counts: dict[str, int] = defaultdict(int)
 
 
 class SendRateLimiter:
     """Fixed one-minute windows: at most `per_minute` messages in each, across all workers."""
 
-    def __init__(self, *, per_minute: int) -> None:
+    def __init__(self, *, per_minute: int, key: str = "vocsite:send-rate") -> None:
         self.per_minute = per_minute
+        self.key = key
         self.redis = redis.Redis.from_url(settings.REDIS_URL) if per_minute and settings.REDIS_URL else None
+
+    def try_acquire(self) -> bool:
+        """Take one message from this minute's allowance; False when it is used up."""
+        if not self.per_minute:
+            return True
+        window_key = f"{self.key}:{int(time.time() // WINDOW_SECONDS)}"
+        if self.redis is None:
+            _local_counts[window_key] += 1
+            return _local_counts[window_key] <= self.per_minute
+        pipe = self.redis.pipeline()
+        pipe.incr(window_key)
+        pipe.expire(window_key, WINDOW_SECONDS * 2)
+        return int(pipe.execute()[0]) <= self.per_minute
 
     def wait(self) -> None:
         """Return when one more message may be sent, sleeping into the next window if needed."""
-        if not self.per_minute:
-            return
-        while True:
-            window = int(time.time() // WINDOW_SECONDS)
-            if self._count(window) <= self.per_minute:
-                return
+        while not self.try_acquire():
             time.sleep(WINDOW_SECONDS - time.time() % WINDOW_SECONDS + 0.01)
-
-    def _count(self, window: int) -> int:
-        if self.redis is None:
-            _local_counts[window] += 1
-            return _local_counts[window]
-        key = f"vocsite:send-rate:{window}"
-        pipe = self.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS * 2)
-        return int(pipe.execute()[0])
