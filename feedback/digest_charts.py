@@ -5,6 +5,7 @@ has one (Noto Sans CJK, WenQuanYi), so Chinese theme names render instead of emp
 """
 
 import io
+import logging
 from collections.abc import Sequence
 
 import matplotlib
@@ -12,6 +13,9 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server
 
 from matplotlib import font_manager, pyplot
+
+# Period labels are categories on purpose; matplotlib would log that at INFO for every chart.
+logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Source Han Sans SC"]
 ACCENT, BAND, INK = "#1f5fbf", "#c9dbf5", "#1d2433"

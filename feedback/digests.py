@@ -5,27 +5,29 @@ personal data: no names, emails or contact ids, and quotes scrubbed of addresses
 """
 
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
-from django.db.models.functions import Length
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Length, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from feedback import metrics, statistics
+from feedback import statistics
 from feedback.models import Answer, AnswerTheme, DigestSubscription, FollowUp, Sentiment, SurveyResponse, Theme
 from feedback.routing import unhappy_responses
 from surveys import segments
-from surveys.models import Segment
+from surveys.models import Question, Segment
 
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_PATTERN = re.compile(r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)")
 QUOTE_MIN, QUOTE_MAX = 12, 280
 THEMES_SHOWN, QUOTES_PER_THEME, TREND_PERIODS = 10, 3, 6
+NPS, CSAT = Question.Kind.NPS, Question.Kind.CSAT
 
 
 def scrub(text: str) -> str:
@@ -87,15 +89,36 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 
 
 def digest_content(*, filters: DigestFilters, start: date, end: date) -> dict[str, Any]:
-    """Everything a digest shows, as plain data (it is stored with the delivery, for the archive)."""
-    before = previous_period(start, end)
-    responses = filters.responses(start, end)
-    unhappy = unhappy_responses(responses)
-    counts = _theme_counts(unhappy, filters)
-    previous = _theme_counts(unhappy_responses(filters.responses(*before)), filters)
-    complaints = unhappy.count()
+    """Everything a digest shows, as plain data (it is stored with the delivery, for the archive).
+
+    A handful of grouped queries over the trend window: each part is counted for all periods
+    at once, bucketed by a CASE on the completion time.
+    """
+    periods = [(start, end)]
+    for _step in range(TREND_PERIODS - 1):
+        periods.insert(0, previous_period(*periods[0]))
+    now, then = len(periods) - 1, len(periods) - 2
+    window = filters.responses(periods[0][0], end)
+    unhappy_window = unhappy_responses(window)
+    by_period = _theme_counts_by_period(unhappy_window, filters, periods)
+    complaints_by = dict(
+        unhappy_window.annotate(period=_bucket("completed_at", periods))
+        .values("period")
+        .annotate(n=Count("pk"))
+        .values_list("period", "n")
+    )
+    scores = _score_counts_by_period(window, periods)
+    counts, previous = by_period[now], by_period[then]
+    complaints = complaints_by.get(now, 0)
     themes = Theme.objects.in_bulk(list(counts))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], themes[item[0]].name))[:THEMES_SHOWN]
+    shown = [pk for pk, _count in ranked]
+    unhappy = unhappy_responses(filters.responses(start, end))
+    quotes = _quotes(unhappy, shown)
+    causes = _root_causes(unhappy, shown)
+    follow_ups = FollowUp.objects.filter(response__in=unhappy.values("pk")).aggregate(
+        followed=Count("pk"), resolved=Count("pk", filter=Q(status=FollowUp.Status.RESOLVED))
+    )
     rows = []
     for theme_id, count in ranked:
         change = statistics.count_change(before=previous.get(theme_id, 0), after=count)
@@ -110,123 +133,150 @@ def digest_content(*, filters: DigestFilters, start: date, end: date) -> dict[st
                 "significant": change.significant,
                 "new": previous.get(theme_id, 0) == 0,
                 "share": round(100 * count / complaints, 1) if complaints else 0.0,
-                "quotes": _quotes(unhappy, theme_id),
-                "root_causes": _root_causes(unhappy, theme_id),
+                "quotes": quotes[theme_id],
+                "root_causes": causes[theme_id],
                 "inbox_url": _inbox_url(theme_id, start, end),
             }
         )
+    top = [row["theme_id"] for row in rows[:5]]
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "complaints": complaints,
-        "previous_complaints": unhappy_responses(filters.responses(*before)).count(),
-        "headline": _headline(filters, start, end, before),
-        "followed_up": FollowUp.objects.filter(response__in=unhappy.values("pk")).count(),
-        "resolved": FollowUp.objects.filter(response__in=unhappy.values("pk"), status=FollowUp.Status.RESOLVED).count(),
+        "previous_complaints": complaints_by.get(then, 0),
+        "headline": _headline(scores[now], scores[then]),
+        "followed_up": follow_ups["followed"],
+        "resolved": follow_ups["resolved"],
         "themes": rows,
         "new_themes": [row["name"] for row in rows if row["new"]],
-        "trend": _trend(filters, start, end, [row["theme_id"] for row in rows[:5]]),
+        "trend": {
+            "labels": [period_start.strftime("%m-%d") for period_start, _end in periods],
+            "volumes": {str(pk): [by_period[index].get(pk, 0) for index in range(len(periods))] for pk in top},
+            "nps": [_nps(score).as_dict() for score in scores],
+        },
     }
 
 
-def _theme_counts(unhappy: QuerySet[SurveyResponse], filters: DigestFilters) -> dict[int, int]:
+def _bucket(field: str, periods: list[tuple[date, date]]) -> Case:
+    """The index of the period a moment falls in (NULL outside them all)."""
+    zone = timezone.get_current_timezone()
+    return Case(
+        *[
+            When(
+                **{
+                    f"{field}__gte": datetime.combine(period_start, time(0), zone),
+                    f"{field}__lt": datetime.combine(period_end, time(0), zone),
+                },
+                then=Value(index),
+            )
+            for index, (period_start, period_end) in enumerate(periods)
+        ],
+        output_field=IntegerField(),
+    )
+
+
+def _theme_counts_by_period(
+    unhappy: QuerySet[SurveyResponse], filters: DigestFilters, periods: list[tuple[date, date]]
+) -> dict[int, dict[int, int]]:
+    """Unhappy responses per period and theme (merged themes count under their target)."""
     links = AnswerTheme.objects.filter(answer__response__in=unhappy.values("pk"), theme__merged_into__isnull=True)
     if filters.theme_ids:
         links = links.filter(theme_id__in=filters.theme_ids)
-    rows = links.values("theme_id").annotate(n=Count("answer__response", distinct=True))
-    return {row["theme_id"]: row["n"] for row in rows}
-
-
-def _quotes(unhappy: QuerySet[SurveyResponse], theme_id: int) -> list[dict[str, str]]:
-    """The shortest clear negative answers on the theme, in their own language."""
-    answers = (
-        Answer.objects.filter(response__in=unhappy.values("pk"), themes=theme_id, sentiment=Sentiment.NEGATIVE)
-        .annotate(size=Length("text"))
-        .filter(size__gte=QUOTE_MIN, size__lte=QUOTE_MAX)
-        .order_by("size", "pk")
-        .values_list("text", "text_language")[: QUOTES_PER_THEME * 3]
+    rows = (
+        links.annotate(period=_bucket("answer__response__completed_at", periods))
+        .values("period", "theme_id")
+        .annotate(n=Count("answer__response", distinct=True))
     )
-    quotes, seen = [], set()
-    for text, language in answers:
+    by_period: dict[int, dict[int, int]] = defaultdict(dict)
+    for row in rows:
+        by_period[row["period"]][row["theme_id"]] = row["n"]
+    return by_period
+
+
+def _score_counts_by_period(window: QuerySet[SurveyResponse], periods: list[tuple[date, date]]) -> list[dict[str, int]]:
+    """NPS and CSAT answer counts per period, for the same responses the digest is about."""
+    rows = {
+        row["period"]: row
+        for row in Answer.objects.filter(response__in=window.values("pk"), question__kind__in=[NPS, CSAT])
+        .annotate(period=_bucket("response__completed_at", periods))
+        .values("period")
+        .annotate(
+            promoters=Count("pk", filter=Q(question__kind=NPS, number__gte=9)),
+            passives=Count("pk", filter=Q(question__kind=NPS, number__in=[7, 8])),
+            detractors=Count("pk", filter=Q(question__kind=NPS, number__lte=6)),
+            csat_n=Count("pk", filter=Q(question__kind=CSAT)),
+            csat_satisfied=Count("pk", filter=Q(question__kind=CSAT, number__gte=4)),
+        )
+    }
+    zero = {"promoters": 0, "passives": 0, "detractors": 0, "csat_n": 0, "csat_satisfied": 0}
+    return [rows.get(index, zero) for index in range(len(periods))]
+
+
+def _nps(counts: dict[str, int]) -> statistics.Estimate:
+    return statistics.nps(promoters=counts["promoters"], passives=counts["passives"], detractors=counts["detractors"])
+
+
+def _headline(now: dict[str, int], then: dict[str, int]) -> dict[str, Any]:
+    def nps_counts(counts: dict[str, int]) -> tuple[int, int, int]:
+        return counts["promoters"], counts["passives"], counts["detractors"]
+
+    return {
+        "nps": _nps(now).as_dict(),
+        "nps_change": asdict(statistics.nps_change(before=nps_counts(then), after=nps_counts(now))),
+        "csat": statistics.share(successes=now["csat_satisfied"], n=now["csat_n"]).as_dict(),
+        "csat_change": asdict(
+            statistics.share_change(
+                before=(then["csat_satisfied"], then["csat_n"]), after=(now["csat_satisfied"], now["csat_n"])
+            )
+        ),
+    }
+
+
+def _quotes(unhappy: QuerySet[SurveyResponse], theme_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """The shortest clear negative answers of each theme, in their own language, in one query."""
+    rows = (
+        Answer.objects.filter(
+            response__in=unhappy.values("pk"), answer_themes__theme_id__in=theme_ids, sentiment=Sentiment.NEGATIVE
+        )
+        .annotate(size=Length("text"), theme=F("answer_themes__theme_id"))
+        .filter(size__gte=QUOTE_MIN, size__lte=QUOTE_MAX)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("answer_themes__theme_id"), order_by=[F("size").asc(), F("pk").asc()]
+            )
+        )
+        .filter(rank__lte=QUOTES_PER_THEME * 3)
+        .order_by("theme", "rank")
+        .values_list("theme", "text", "text_language")
+    )
+    quotes: dict[int, list[dict[str, str]]] = defaultdict(list)
+    seen: dict[int, set[str]] = defaultdict(set)
+    for theme_id, text, language in rows:
         clean = scrub(" ".join(text.split()))
-        if clean.lower() not in seen:
-            seen.add(clean.lower())
-            quotes.append({"text": clean, "language": language})
-        if len(quotes) == QUOTES_PER_THEME:
-            break
+        if clean.lower() not in seen[theme_id] and len(quotes[theme_id]) < QUOTES_PER_THEME:
+            seen[theme_id].add(clean.lower())
+            quotes[theme_id].append({"text": clean, "language": language})
     return quotes
 
 
-def _root_causes(unhappy: QuerySet[SurveyResponse], theme_id: int) -> list[dict[str, Any]]:
+def _root_causes(unhappy: QuerySet[SurveyResponse], theme_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Root causes staff recorded on resolved follow-ups of each theme's complaints, in one query."""
     rows = (
         FollowUp.objects.filter(
-            status=FollowUp.Status.RESOLVED, root_cause__isnull=False, response__answers__themes=theme_id
+            status=FollowUp.Status.RESOLVED, root_cause__isnull=False, response__answers__themes__in=theme_ids
         )
         .filter(response__in=unhappy.values("pk"))
-        .values("root_cause__name", "root_cause__name_zh")
+        .values("response__answers__themes", "root_cause__name", "root_cause__name_zh")
         .annotate(n=Count("pk", distinct=True))
-        .order_by("-n", "root_cause__name")[:5]
     )
-    return [{"name": r["root_cause__name"], "name_zh": r["root_cause__name_zh"], "n": r["n"]} for r in rows]
+    causes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in sorted(rows, key=lambda row: (-row["n"], row["root_cause__name"])):
+        theme_causes = causes[row["response__answers__themes"]]
+        if len(theme_causes) < 5:
+            theme_causes.append({"name": row["root_cause__name"], "name_zh": row["root_cause__name_zh"], "n": row["n"]})
+    return causes
 
 
 def _inbox_url(theme_id: int, start: date, end: date) -> str:
     query = urlencode({"theme": theme_id, "completed_at__gte": start.isoformat(), "completed_at__lt": end.isoformat()})
     return f"{settings.SITE_URL}{reverse('admin:feedback_surveyresponse_changelist')}?{query}"
-
-
-def _window(filters: DigestFilters, start: date, end: date) -> metrics.MetricFilters:
-    zone = timezone.get_current_timezone()
-    return metrics.MetricFilters(
-        survey_id=filters.survey_ids[0] if len(filters.survey_ids) == 1 else None,
-        since=datetime.combine(start, time(0), zone),
-        until=datetime.combine(end, time(0), zone),
-        live=True,
-    )
-
-
-def _headline(filters: DigestFilters, start: date, end: date, before: tuple[date, date]) -> dict[str, Any]:
-    now_rows = metrics.metrics_by_period(filters=_window(filters, start, end), period="quarter")
-    then_rows = metrics.metrics_by_period(filters=_window(filters, *before), period="quarter")
-    now, then = _merge(now_rows), _merge(then_rows)
-    nps = statistics.nps(promoters=now["promoters"], passives=now["passives"], detractors=now["detractors"])
-    csat = statistics.share(successes=now["csat_satisfied"], n=now["csat_n"])
-    return {
-        "nps": nps.as_dict(),
-        "nps_change": statistics.nps_change(
-            before=(then["promoters"], then["passives"], then["detractors"]),
-            after=(now["promoters"], now["passives"], now["detractors"]),
-        ).__dict__,
-        "csat": csat.as_dict(),
-        "csat_change": statistics.share_change(
-            before=(then["csat_satisfied"], then["csat_n"]), after=(now["csat_satisfied"], now["csat_n"])
-        ).__dict__,
-    }
-
-
-def _merge(rows: list[metrics.PeriodMetrics]) -> dict[str, int]:
-    totals = dict.fromkeys(metrics.COUNT_FIELDS, 0)
-    for row in rows:
-        for name in metrics.COUNT_FIELDS:
-            totals[name] += row.counts.get(name, 0)
-    return totals
-
-
-def _trend(filters: DigestFilters, start: date, end: date, theme_ids: list[int]) -> dict[str, Any]:
-    """Theme volume and NPS with its band over the last periods of the same length."""
-    periods = [(start, end)]
-    for _step in range(TREND_PERIODS - 1):
-        periods.insert(0, previous_period(*periods[0]))
-    labels, volumes, scores = [], {str(pk): [] for pk in theme_ids}, []
-    for period_start, period_end in periods:
-        labels.append(period_start.strftime("%m-%d"))
-        counts = _theme_counts(unhappy_responses(filters.responses(period_start, period_end)), filters)
-        for pk in theme_ids:
-            volumes[str(pk)].append(counts.get(pk, 0))
-        totals = _merge(metrics.metrics_by_period(filters=_window(filters, period_start, period_end), period="quarter"))
-        scores.append(
-            statistics.nps(
-                promoters=totals["promoters"], passives=totals["passives"], detractors=totals["detractors"]
-            ).as_dict()
-        )
-    return {"labels": labels, "volumes": volumes, "nps": scores}
