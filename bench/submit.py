@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 import psycopg2
 import psycopg2.extras
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -39,6 +40,7 @@ DB_NAME = "vocsite_bench"
 ADMIN_DSN = f"host={HOST} port=5432 user=postgres dbname=postgres"
 BENCH_DSN = f"host={HOST} port=5432 user=postgres dbname={DB_NAME}"
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+REDIS_URL = f"redis://{HOST}:6379/15"
 
 GOAL_RATIO = 0.15
 GOAL_P99_MS = 100.0
@@ -214,9 +216,16 @@ class Row:
 
 
 def bench_env() -> dict[str, str]:
-    """The environment of the bench process, migrate and gunicorn: production shape, tasks in-process."""
+    """The environment of the bench process, migrate and gunicorn: the production shape.
+
+    Tasks go to a Redis queue of the bench's own (database 15) that no worker consumes: the
+    request enqueues tagging and routing after commit, as in production, and the queue is
+    emptied afterwards.
+    """
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DB_CONN_HEALTH_CHECKS", "DEBUG"}}
     env.update(
+        REDIS_URL=REDIS_URL,
+        CELERY_QUEUE="bench-submit",
         DJANGO_SETTINGS_MODULE="vocsite.settings",
         DATABASE_URL=DATABASE_URL,
         SECRET_KEY="bench-secret-key-not-for-production",
@@ -731,6 +740,7 @@ def main() -> int:
 
     django.setup()
     logging.getLogger("celery").setLevel(logging.WARNING)  # tasks run in-process; keep their chatter out
+    logging.getLogger("kombu").setLevel(logging.ERROR)
     from django.db import connections
 
     n, w = profile.submissions, profile.warmup
@@ -770,6 +780,7 @@ def main() -> int:
     if not args.keep_db:
         drop_database(admin)
     admin.close()
+    redis.Redis.from_url(REDIS_URL).flushdb()  # the tasks no worker was there to take
 
     d16, d64, base = rows
     statements = max(len(service_sql), len(request_sql))
