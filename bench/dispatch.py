@@ -4,9 +4,12 @@ The real path: the periodic tick materialises one invitation per contact of a se
 half Chinese) and enqueues the emails in batches; a `celery -A vocsite worker --concurrency=4` (the
 Procfile's worker) claims each batch, renders both parts in the contact's language, sends over SMTP to
 an aiosmtpd sink and records every status. Timed from the tick until every email is recorded sent in
-the database and received by the sink. The baseline, measured in the same run against the same sink:
-as many prebuilt `EmailMultiAlternatives` of the same size, sent with one `send_messages` call over
-one connection. A smaller run beside the main one compares the worker's peak memory.
+the database and received by the sink. The baseline, measured in the same run against the same sink,
+before and after the sends (the faster counts): as many prebuilt `EmailMultiAlternatives` of the same
+size, sent with one `send_messages` call over one connection. A smaller run beside the main one
+compares the worker's peak memory (VmHWM of its pool processes). CPU per message is printed for each
+process, with the cores other programs kept busy meanwhile: the figures are only meaningful when
+that is near zero.
 
 It sets itself up (its own database, migrations, contacts, the sink and a worker on their own ports
 and queue, all on 127.0.0.1), stops everything it started, and drops the database at the end.
