@@ -412,11 +412,14 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn serving vocsite on a free port of 127.0.0.1, as a subprocess."""
 
-    def __init__(self, workers: int, log: Path) -> None:
+    def __init__(self, workers: int, log: Path, threads: int = 1) -> None:
         self.port = free_port()
         self.log = log
         command = [str(GUNICORN), "vocsite.wsgi", "-b", f"{HOST}:{self.port}", "--workers", str(workers)]
-        command += ["--worker-class", "sync", "--log-level", "warning", "--graceful-timeout", "10"]
+        worker_class = (
+            ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else ["--worker-class", "sync"]
+        )
+        command += [*worker_class, "--log-level", "warning", "--graceful-timeout", "10"]
         with log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=bench_env(), stdout=out, stderr=out)
         self._wait_ready()
@@ -596,10 +599,11 @@ def django_run(
     workers: int,
     profile: Profile,
     log: Path,
+    threads: int = 1,
 ) -> Row:
     """Start gunicorn, warm it up, run the measured load, stop it; server-side stats cover the whole window."""
     counters.advance()
-    server = Gunicorn(workers, log)
+    server = Gunicorn(workers, log, threads)
     try:
         warmup = asyncio.run(http_load(build_requests(warm, server.port), server.port, conns, profile.max_seconds))
         requests = build_requests(measured, server.port)
@@ -720,7 +724,8 @@ def main() -> int:
     """Set up, probe, load, report; the last line printed is the RESULT line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run (well under a minute)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker; more than 1 uses gthread")
     parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     args = parser.parse_args()
     profile = PROFILES["quick" if args.quick else "full"]
@@ -771,6 +776,7 @@ def main() -> int:
             args.workers,
             profile,
             log,
+            args.threads,
         )
         for conns in (16, 64)
     ]
