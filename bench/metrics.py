@@ -8,7 +8,7 @@ queries (`metrics_overview`) for the big survey and for the smallest one; and, f
 path for the big survey. Finally it checks that the rollups equal the live counts, and still do after
 a response arrives 400 days late and after a response is erased.
 
-Usage: .venv/bin/python bench/metrics.py [--quick] [--keep-db]
+Usage: .venv/bin/python bench/metrics.py [--quick] [--rebuild-all] [--keep-db]
 """
 
 import argparse
@@ -416,29 +416,42 @@ def rebuild(*, big: int, small: int, others: list[int], budget_s: float, everyth
     if everything:
         days, seconds = timed(None)
         return [f"rollups_rebuild(): {seconds:.1f} s for {days:,} survey-days ({1000 * seconds / days:.0f} ms each)"]
-    lines = []
+    lines, rebuilt = [], {}
     for label, survey in (("big", big), ("small", small)):
-        days, seconds = timed(survey)
+        days, seconds = rebuilt[survey] = timed(survey)
         lines.append(
             f"rollups_rebuild(survey_id={survey}) ({label}): {seconds:.1f} s for {days:,} survey-days"
             f" ({1000 * seconds / days:.0f} ms each)"
         )
         print(f"        {lines[-1]}", flush=True)
-    done, done_days, done_s = 0, 0, 0.0
+    done, done_days, spent = 0, 0, 0.0
     for survey in others:
-        if done_s >= budget_s:
+        if spent >= budget_s:
             break
-        days, seconds = timed(survey)
-        done, done_days, done_s = done + 1, done_days + days, done_s + seconds
+        days, seconds = rebuilt[survey] = timed(survey)
+        done, done_days, spent = done + 1, done_days + days, spent + seconds
     if done:
         lines.append(
-            f"rollups_rebuild(survey_id=) for {done} of the other {len(others)} surveys: {done_s:.1f} s for"
-            f" {done_days:,} survey-days ({1000 * done_s / done_days:.0f} ms each)"
+            f"rollups_rebuild(survey_id=) for {done} of the other {len(others)} surveys: {spent:.1f} s for"
+            f" {done_days:,} survey-days ({1000 * spent / done_days:.0f} ms each)"
         )
     if done < len(others):
-        estimate = f", about {(len(others) - done) * done_s / done:.0f} s more at that rate" if done else ""
-        lines.append(f"{len(others) - done} surveys not rebuilt, for time{estimate} (--rebuild-all rebuilds them)")
+        lines.append(
+            f"{len(others) - done} surveys not rebuilt, for time; about {rebuild_estimate(rebuilt, others):.0f} s"
+            " more, by a per-day cost fitted to the rebuilt surveys' invitation counts (--rebuild-all does them all)"
+        )
     return lines
+
+
+def rebuild_estimate(rebuilt: dict[int, tuple[int, float]], others: list[int]) -> float:
+    """Seconds the surveys not rebuilt would take: a survey-day costs a + b * the survey's invitations."""
+    invitations = dict(sql("SELECT survey_id, count(*) FROM surveys_invitation GROUP BY 1"))
+    fit = statistics.linear_regression(
+        [invitations[survey] for survey in rebuilt], [seconds / days for days, seconds in rebuilt.values()]
+    )
+    mean_days = statistics.mean(days for days, _ in rebuilt.values())
+    left = [survey for survey in others if survey not in rebuilt]
+    return sum(mean_days * max(fit.intercept + fit.slope * invitations[survey], 0.0) for survey in left)
 
 
 # --- timing --------------------------------------------------------------------------------------------------

@@ -250,6 +250,9 @@ class FollowUp(models.Model):
             models.Index(fields=["status", "due_at"], name="follow_up_open_due"),
             models.Index(fields=["status", "next_escalation_at"], name="follow_up_escalation"),
             models.Index(fields=["owner", "status"], name="follow_up_owner"),
+            # Loop rollups recount one survey-day; the dashboard counts a survey's open ones.
+            models.Index(fields=["survey", "created_at"], name="follow_up_survey_created"),
+            models.Index(fields=["survey", "status"], name="follow_up_survey_status"),
         ]
 
     def __str__(self) -> str:

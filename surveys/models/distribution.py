@@ -116,6 +116,8 @@ class Invitation(models.Model):
                 name="invitation_skipped_has_reason",
             ),
         ]
+        # The daily rollups recount one survey-day of sends at a time.
+        indexes = [models.Index(fields=["survey", "sent_at"], name="invitation_survey_sent")]
 
     def __str__(self) -> str:
         return f"{self.survey} → {self.contact or _('anonymous')}"
