@@ -278,5 +278,12 @@ def _root_causes(unhappy: QuerySet[SurveyResponse], theme_ids: list[int]) -> dic
 
 
 def _inbox_url(theme_id: int, start: date, end: date) -> str:
-    query = urlencode({"theme": theme_id, "completed_at__gte": start.isoformat(), "completed_at__lt": end.isoformat()})
+    query = urlencode(
+        {
+            "theme": theme_id,
+            "score_group": "complaint",
+            "completed_at__gte": datetime.combine(start, time(0), timezone.get_current_timezone()).isoformat(),
+            "completed_at__lt": datetime.combine(end, time(0), timezone.get_current_timezone()).isoformat(),
+        }
+    )
     return f"{settings.SITE_URL}{reverse('admin:feedback_surveyresponse_changelist')}?{query}"

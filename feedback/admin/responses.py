@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback import export, rollups, tagging
 from feedback.models import Answer, AnswerTheme, Sentiment, SurveyResponse, Theme
+from feedback.routing import unhappy_responses
 from surveys import segments
 from surveys.models import Question, Segment
 
@@ -37,9 +38,12 @@ class ScoreGroupFilter(admin.SimpleListFilter):
             ("detractor", _("Unhappy (NPS 0-6, CSAT 1-2, CES 1-3)")),
             ("passive", _("Neutral (NPS 7-8, CSAT 3, CES 4)")),
             ("promoter", _("Happy (NPS 9-10, CSAT 4-5, CES 5-7)")),
+            ("complaint", _("Complaints (unhappy score or negative text)")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
+        if self.value() == "complaint":
+            return unhappy_responses(queryset)
         if self.value() not in SCORE_GROUPS:
             return queryset
         first_scored = Answer.objects.filter(SCORE_GROUPS[self.value()], response=OuterRef("pk"))

@@ -172,3 +172,13 @@ def test_the_command_prints_a_digest_for_any_period(admin_user: Any, week: dict)
     call_command("digest", "--start=2026-11-09", "--end=2026-11-16", stdout=output)
 
     assert "1. Billing — 7" in output.getvalue()
+
+
+def test_the_inbox_link_of_a_theme_lists_its_complaints(admin_user: Any, admin_client: Client, week: dict) -> None:
+    content = digest_content(filters=DigestFilters(), start=WEEK_START, end=WEEK_END)
+    support = next(row for row in content["themes"] if row["name"] == "Support")
+
+    page = admin_client.get(support["inbox_url"].split("testserver.example", 1)[1])
+
+    assert page.status_code == 200
+    assert len(page.context["cl"].result_list) == support["count"]
