@@ -33,6 +33,10 @@ import psycopg2.extras
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.survey_data import TEN_ANSWERS, TEN_QUESTIONS  # noqa: E402 - needs the repository on the path
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 HOST = "127.0.0.1"
@@ -48,40 +52,9 @@ GOAL_STATEMENTS = 5
 REQUEST_TIMEOUT_S = 30.0
 
 # The 10-question single-page survey of tests/conftest.py, and one completed page of answers.
-QUESTIONS: list[dict[str, Any]] = [
-    {"key": "nps", "kind": "nps", "text_en": "Recommend us?", "required": True},
-    {"key": "csat", "kind": "csat", "text_en": "Satisfied?", "required": True},
-    {"key": "ces", "kind": "ces", "text_en": "Easy?"},
-    {"key": "stars", "kind": "stars", "text_en": "Stars?"},
-    {
-        "key": "plan",
-        "kind": "single_choice",
-        "text_en": "Plan?",
-        "choices": [{"value": "free", "en": "Free"}, {"value": "paid", "en": "Paid"}],
-    },
-    {
-        "key": "used",
-        "kind": "multiple_choice",
-        "text_en": "Used?",
-        "choices": [{"value": "web", "en": "Web"}, {"value": "app", "en": "App"}, {"value": "api", "en": "API"}],
-    },
-    {"key": "role", "kind": "short_text", "text_en": "Role?"},
-    {"key": "best", "kind": "long_text", "text_en": "Best part?"},
-    {"key": "worst", "kind": "long_text", "text_en": "Worst part?"},
-    {"key": "else", "kind": "long_text", "text_en": "Anything else?"},
-]
-ANSWERS: dict[str, list[str]] = {
-    "q_nps": ["9"],
-    "q_csat": ["4"],
-    "q_ces": ["6"],
-    "q_stars": ["5"],
-    "q_plan": ["paid"],
-    "q_used": ["web", "api"],
-    "q_role": ["Ops lead"],
-    "q_best": ["Fast support"],
-    "q_worst": ["Slow exports"],
-    "q_else": ["Keep going"],
-}
+# The survey of the tests (tests/survey_data.py): ten questions on one page.
+QUESTIONS = TEN_QUESTIONS
+ANSWERS = {name: values for name, values in TEN_ANSWERS.items() if name.startswith("q_")}
 FORM: list[tuple[str, str]] = [("page", "1"), ("lang", "en")] + [
     (name, value) for name, values in ANSWERS.items() for value in values
 ]

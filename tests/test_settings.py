@@ -15,15 +15,11 @@ PRINT_DATABASE_ENGINE = (
 )
 
 
-def start_with(**env: str) -> subprocess.CompletedProcess[str]:
-    """Load the settings in a fresh interpreter with exactly these variables set."""
+def start_with(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a command (default: load the settings) in a fresh interpreter with exactly these variables."""
     clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            PRINT_DATABASE_ENGINE,
-        ],
+        [sys.executable, *(command or ("-c", PRINT_DATABASE_ENGINE))],
         env={**clean, "DJANGO_SETTINGS_MODULE": "vocsite.settings", **env},
         cwd=ROOT,
         capture_output=True,
@@ -35,7 +31,6 @@ def start_with(**env: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({}, "SECRET_KEY is required unless DEBUG=1."),
         ({"DEBUG": "maybe"}, "DEBUG must be one of"),
         ({"SECRET_KEY": "k", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be a URL starting with"),
         ({"SECRET_KEY": "k", "REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL starting with"),
@@ -55,3 +50,19 @@ def test_with_nothing_set_but_debug_it_runs_embedded_on_sqlite() -> None:
 
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_tooling_runs_without_a_secret_but_serving_refuses() -> None:
+    tooling = start_with()
+    serving = start_with("-c", "import vocsite.wsgi")
+
+    assert tooling.returncode == 0, tooling.stderr
+    assert serving.returncode != 0
+    assert "SECRET_KEY is required unless DEBUG=1." in serving.stderr
+
+
+def test_the_deploy_check_names_a_missing_secret() -> None:
+    checked = start_with("manage.py", "check", "--deploy")
+
+    assert checked.returncode != 0
+    assert "vocsite.E001" in checked.stderr

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -46,10 +46,20 @@ class DistributionAdmin(admin.ModelAdmin):
         skipped = [(labels.get(reason, reason), count) for reason, count in figures["skipped_by_reason"].items()]
         return render_to_string("admin/surveys/distribution/figures.html", {"f": figures, "skipped": skipped})
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Distribution]:
+        # Counted once for the whole list, not two queries per row.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
+                answered_count=Count("invitations", filter=Q(invitations__responded_at__isnull=False)),
+            )
+        )
+
     @admin.display(description=_("sent / answered"))
     def figures_line(self, distribution: Distribution) -> str:
-        figures = distributions.distribution_figures(distribution=distribution)
-        return f"{figures['sent']} / {figures['responded']}"
+        return f"{distribution.sent_count} / {distribution.answered_count}"  # type: ignore[attr-defined]
 
     @admin.action(description=_("Schedule (send at the chosen time, or now)"))
     def schedule(self, request: HttpRequest, queryset: QuerySet[Distribution]) -> None:

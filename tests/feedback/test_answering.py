@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from feedback.answering import PageInvalid, SurveyNotOpen, response_save_page
 from feedback.models import Answer, SurveyResponse
 from surveys import services
-from tests.conftest import TEN_ANSWERS, make_invitation, make_survey, make_ten_question_survey
+from tests.conftest import make_invitation, make_survey, make_ten_question_survey
+from tests.survey_data import TEN_ANSWERS
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from feedback.answering import response_save_page
 from surveys.models import Survey
-from tests.conftest import TEN_ANSWERS, make_invitation, make_survey, make_ten_question_survey
+from tests.conftest import make_invitation, make_survey, make_ten_question_survey
+from tests.survey_data import TEN_ANSWERS
 
 pytestmark = pytest.mark.django_db
 

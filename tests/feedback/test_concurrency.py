@@ -8,7 +8,8 @@ from django.db import connection
 from django.test import Client
 
 from feedback.models import Answer, SurveyResponse
-from tests.conftest import TEN_ANSWERS, make_invitation, make_ten_question_survey
+from tests.conftest import make_invitation, make_ten_question_survey
+from tests.survey_data import TEN_ANSWERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,8 @@ from django.test import Client
 from feedback.models import Answer, SurveyResponse
 from surveys import services
 from surveys.models import Invitation
-from tests.conftest import TEN_ANSWERS, make_contact, make_invitation, make_survey, make_ten_question_survey
+from tests.conftest import make_contact, make_invitation, make_survey, make_ten_question_survey
+from tests.survey_data import TEN_ANSWERS
 
 pytestmark = pytest.mark.django_db
 

@@ -300,3 +300,16 @@ def test_admin_shows_distribution_figures_and_schedules(admin_client: Client) ->
 
     assert Distribution.objects.get().status == "scheduled"
     assert "Response rate" in page
+
+
+def test_the_distribution_list_counts_in_a_fixed_number_of_queries(
+    admin_client: Client, django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    for _ in range(3):
+        distributions.distribution_schedule(distribution=make_distribution(contacts=[make_contact()]))
+    run_tick(django_capture_on_commit_callbacks)
+
+    with django_assert_num_queries(6):
+        page = admin_client.get("/admin/surveys/distribution/")
+
+    assert page.content.decode().count('<td class="field-figures_line">1 / 0</td>') == 3
