@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from feedback import tagging
 from feedback.models import Answer, SurveyResponse
 from surveys import rules
 from surveys.models import Invitation, Question, Survey
 from surveys.services import invitation_create_anonymous
+from vocsite.queueing import enqueue_after_commit
 
 FIELD_PREFIX = "q_"
 
@@ -211,8 +211,15 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
         _forget_answers_no_longer_shown(response_id, state.questions, answers, page_values)
     if next_page is None:
         Invitation.objects.filter(pk=state.invitation.pk, responded_at__isnull=True).update(responded_at=now)
-        tagging.response_completed_later(response_id=response_id)
+        _after_completion(response_id)
     return PageSaved(response_id, next_page is None, next_page, language)
+
+
+def _after_completion(response_id: int) -> None:
+    """Once the transaction commits, a worker tags the free text and routes the response."""
+    from feedback.tasks import response_completed  # late: the tasks load the analysers, pages need not
+
+    enqueue_after_commit(response_completed, response_id)
 
 
 def _parse_page(questions: list[Question], data: Mapping[str, Sequence[str]]) -> dict[str, rules.AnswerValue | None]:

@@ -77,13 +77,6 @@ def _tag(answers: QuerySet[Answer]) -> int:
     return len(rows)
 
 
-def response_completed_later(*, response_id: int) -> None:
-    """Once the current transaction commits, tag the response's free text and route it."""
-    from feedback.tasks import response_completed  # the tasks module imports this one
-
-    enqueue_after_commit(response_completed, response_id)
-
-
 def response_tag(*, response_id: int) -> int:
     """Tag every untagged free-text answer of one response."""
     return _tag(Answer.objects.filter(response_id=response_id).untagged())
