@@ -23,10 +23,9 @@ from feedback.models import (
     FollowUpEvent,
     RoutingRule,
     SurveyResponse,
-    Team,
 )
 from surveys import segments
-from surveys.models import Question
+from surveys.models import Question, Team
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from feedback.models import (
     RoutingRule,
     StaffProfile,
     SurveyResponse,
-    Team,
 )
 
 
@@ -272,12 +271,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             },
         ),
     ]
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "lead"]
-    filter_horizontal = ["members"]
 
 
 @admin.register(StaffProfile)

@@ -10,7 +10,6 @@ from feedback.models.loop import (
     RootCause,
     RoutingRule,
     StaffProfile,
-    Team,
 )
 from feedback.models.responses import (
     Answer,
@@ -44,7 +43,6 @@ __all__ = [
     "StaffProfile",
     "SurveyResponse",
     "SurveyResponseQuerySet",
-    "Team",
     "Theme",
     "ThemeRollup",
 ]

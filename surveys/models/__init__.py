@@ -3,6 +3,7 @@
 from surveys.models.contacts import Contact, ContactImport, ContactQuerySet, Segment
 from surveys.models.design import Language, Question, QuestionQuerySet, Survey, SurveyQuerySet, localized, new_token
 from surveys.models.distribution import Distribution, Invitation, InvitationEmail, InvitationEmailQuerySet
+from surveys.models.teams import Team
 
 __all__ = [
     "Contact",
@@ -18,6 +19,7 @@ __all__ = [
     "Segment",
     "Survey",
     "SurveyQuerySet",
+    "Team",
     "localized",
     "new_token",
 ]

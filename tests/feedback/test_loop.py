@@ -17,9 +17,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback import loop, routing
-from feedback.models import FollowUp, FollowUpEvent, RootCause, RoutingRule, StaffProfile, SurveyResponse, Team
+from feedback.models import FollowUp, FollowUpEvent, RootCause, RoutingRule, StaffProfile, SurveyResponse
 from feedback.tasks import feedback_tick
-from surveys.models import Invitation
+from surveys.models import Invitation, Team
 from tests.conftest import make_contact, make_invitation, make_survey
 
 pytestmark = pytest.mark.django_db
