@@ -1,18 +1,19 @@
 """Answering a survey: the reads and writes behind the public pages (and their API twin).
 
-A page of answers is saved in one transaction of at most five statements: read the invitation
-with its survey, contact and response; read the version's questions; upsert the response;
-upsert the page's answers; mark the invitation answered when the survey is finished.
+A page of answers is saved in one transaction of two statements (feedback.answering_sql): one
+reads the invitation with its survey, contact, response and the version's questions; one upserts
+the response and the page's answers and marks the invitation answered when the survey is
+finished. Resuming a started response reads its saved answers too.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from feedback import answering_sql
 from feedback.models import Answer, SurveyResponse
 from surveys import rules
 from surveys.models import Invitation, Question, Survey
@@ -96,11 +97,10 @@ def language_for(state: AnsweringState, *, chosen: str | None, browser: str) -> 
 
 def answering_state_for_token(*, token: str) -> AnsweringState:
     """Load an invitation by its token with its survey, questions and saved answers."""
-    try:
-        invitation = Invitation.objects.select_related("survey", "contact", "response").get(token=token)
-    except Invitation.DoesNotExist:
-        raise LinkNotFound from None
-    return _state_for(invitation)
+    found = answering_sql.invitation_with_questions(token=token)
+    if found is None:
+        raise LinkNotFound
+    return _state_for(found.invitation, questions=found.questions)
 
 
 def answering_state_for_anonymous(*, survey_token: str) -> AnsweringState:
@@ -118,10 +118,11 @@ def answering_state_for_preview(*, survey: Survey) -> AnsweringState:
     return _state_for(Invitation(survey=survey, kind=Invitation.Kind.ANONYMOUS, token=""))
 
 
-def _state_for(invitation: Invitation) -> AnsweringState:
+def _state_for(invitation: Invitation, *, questions: list[Question] | None = None) -> AnsweringState:
     response = getattr(invitation, "response", None) if invitation.pk else None
-    version = response.survey_version if response else invitation.survey.version
-    questions = list(Question.objects.of_version(survey_id=invitation.survey_id, version=version))
+    if questions is None:
+        version = response.survey_version if response else invitation.survey.version
+        questions = list(Question.objects.of_version(survey_id=invitation.survey_id, version=version))
     answers: dict[str, rules.AnswerValue] = {}
     if response is not None:
         by_id = {question.pk: question for question in questions}
@@ -183,7 +184,8 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
     next_page = state.next_page_after(page, answers)
     now = timezone.now()
 
-    response_id = SurveyResponse.objects.upsert_unless_completed(
+    by_key = {question.key: question for question in page_questions}
+    response_id = answering_sql.response_save_page_rows(
         invitation=state.invitation,
         survey_version=state.response.survey_version if state.response else state.survey.version,
         language=language,
@@ -191,26 +193,14 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
         score=_first_score(state.questions, answers),
         completed_at=None if next_page else now,
         now=now,
+        answers=[_answer_values(by_key[key], value) for key, value in page_values.items() if value is not None],
     )
     if response_id is None:
         # Another submission completed it first (a second tab, a double click).
         return PageSaved(None, True, None, language)
-
-    by_key = {question.key: question for question in page_questions}
-    rows = [
-        _answer_row(response_id, by_key[key], value, now) for key, value in page_values.items() if value is not None
-    ]
-    if rows:
-        Answer.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["response", "question"],
-            update_fields=["number", "text", "choices", "answered_at"],
-        )
     if state.response is not None:
         _forget_answers_no_longer_shown(response_id, state.questions, answers, page_values)
     if next_page is None:
-        Invitation.objects.filter(pk=state.invitation.pk, responded_at__isnull=True).update(responded_at=now)
         _after_completion(response_id)
     return PageSaved(response_id, next_page is None, next_page, language)
 
@@ -249,17 +239,14 @@ def _first_score(questions: list[Question], answers: Mapping[str, rules.AnswerVa
     return None
 
 
-def _answer_row(response_id: int, question: Question, value: rules.AnswerValue, now: datetime) -> Answer:
-    answer = Answer(response_id=response_id, question=question, answered_at=now)
+def _answer_values(question: Question, value: rules.AnswerValue) -> answering_sql.AnswerValues:
     if isinstance(value, int):
-        answer.number = value
-    elif isinstance(value, list):
-        answer.choices = value
-    elif question.kind == Question.Kind.SINGLE_CHOICE:
-        answer.choices = [value]
-    else:
-        answer.text = value
-    return answer
+        return answering_sql.AnswerValues(question.pk, value, "", [])
+    if isinstance(value, list):
+        return answering_sql.AnswerValues(question.pk, None, "", value)
+    if question.kind == Question.Kind.SINGLE_CHOICE:
+        return answering_sql.AnswerValues(question.pk, None, "", [value])
+    return answering_sql.AnswerValues(question.pk, None, value, [])
 
 
 def _forget_answers_no_longer_shown(

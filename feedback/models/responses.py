@@ -1,9 +1,7 @@
 """What comes back: survey responses and their answers."""
 
-from datetime import datetime
-
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Contact, Invitation, Language, Question, Survey
@@ -13,59 +11,6 @@ class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
     def completed(self) -> "SurveyResponseQuerySet":
         """Responses the respondent finished."""
         return self.filter(status=SurveyResponse.Status.COMPLETED)
-
-    def upsert_unless_completed(
-        self,
-        *,
-        invitation: Invitation,
-        survey_version: int,
-        language: str,
-        page: int,
-        score: int | None,
-        completed_at: datetime | None,
-        now: datetime,
-    ) -> int | None:
-        """Create the invitation's response or advance it; None when it was already completed.
-
-        One statement, safe under concurrent submits: the unique invitation constraint makes
-        a second writer wait for the first and then find the row, and the WHERE clause leaves
-        a completed response untouched, so a resubmission changes nothing.
-        """
-        # The table name comes from the model, never from input; every value is a parameter.
-        table = SurveyResponse._meta.db_table
-        status = SurveyResponse.Status.COMPLETED if completed_at else SurveyResponse.Status.IN_PROGRESS
-        sql = f"""
-            INSERT INTO {table} (invitation_id, survey_id, survey_version, contact_id, language, status,
-                                 current_page, score, started_at, updated_at, completed_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            ON CONFLICT (invitation_id) DO UPDATE SET
-                status = excluded.status,
-                current_page = excluded.current_page,
-                score = COALESCE(excluded.score, {table}.score),
-                language = excluded.language,
-                updated_at = excluded.updated_at,
-                completed_at = excluded.completed_at
-            WHERE {table}.status = %s
-            RETURNING id
-        """  # noqa: S608
-        params = [
-            invitation.pk,
-            invitation.survey_id,
-            survey_version,
-            invitation.contact_id,
-            language,
-            status,
-            page,
-            score,
-            now,
-            now,
-            completed_at,
-            SurveyResponse.Status.IN_PROGRESS,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return row[0] if row else None
 
 
 class SurveyResponse(models.Model):
