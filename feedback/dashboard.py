@@ -6,12 +6,44 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from feedback import charts, loop_metrics, metrics
+from feedback import charts, loop_metrics, metrics, summaries
 
 
 def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: int = 12) -> dict[str, Any]:
-    """Series by period, the last-vs-previous comparison, funnel, distribution and top themes."""
-    series = metrics.metrics_by_period(filters=filters, period=period)[-periods:]
+    """Series by period, the last-vs-previous comparison, funnel, distribution and top themes.
+
+    A whole survey by month reads the survey's stored summary; anything else adds up the rollups
+    (or counts live) here.
+    """
+    summary = summaries.survey_summary_for(filters=filters, period=period)
+    if summary is not None:
+        return _overview(
+            period=period,
+            series=summaries.summary_series(summary)[-periods:],
+            funnel=summary["funnel"],
+            distribution=summaries.summary_distribution(summary),
+            themes=summaries.summary_themes(summary),
+            loop=loop_metrics.loop_metrics(filters=filters, totals=summary["loop"]),
+        )
+    return _overview(
+        period=period,
+        series=metrics.metrics_by_period(filters=filters, period=period)[-periods:],
+        funnel=metrics.funnel(filters=filters),
+        distribution=metrics.score_distribution(filters=filters),
+        themes=metrics.top_detractor_themes(filters=filters),
+        loop=loop_metrics.loop_metrics(filters=filters),
+    )
+
+
+def _overview(
+    *,
+    period: str,
+    series: list[metrics.PeriodMetrics],
+    funnel: dict[str, int],
+    distribution: dict[int, int],
+    themes: list[dict[str, Any]],
+    loop: dict[str, Any],
+) -> dict[str, Any]:
     last = series[-1] if series else None
     previous = series[-2] if len(series) > 1 else None
     changes = metrics.metrics_compare(before=previous, after=last) if last else {}
@@ -30,10 +62,10 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
             for row in series
         ],
         "changes": {name: asdict(change) for name, change in changes.items()},
-        "funnel": metrics.funnel(filters=filters),
-        "nps_distribution": metrics.score_distribution(filters=filters),
-        "top_detractor_themes": metrics.top_detractor_themes(filters=filters),
-        "loop": loop_metrics.loop_metrics(filters=filters),
+        "funnel": funnel,
+        "nps_distribution": distribution,
+        "top_detractor_themes": themes,
+        "loop": loop,
     }
 
 

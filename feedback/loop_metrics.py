@@ -8,17 +8,20 @@ counted live, since there are few of them and they change by the minute.
 import statistics as pystats
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from feedback import routing, statistics
 from feedback.metrics import MetricFilters
 from feedback.models import FollowUp, LoopRollup, RootCause, SurveyResponse
-from feedback.rollups import median_hours
+from feedback.models.rollups import empty_buckets
+from feedback.rollup_sums import array_from_sums, array_sums, median_hours
 
 
-def loop_metrics(*, filters: MetricFilters) -> dict[str, Any]:
+def loop_metrics(*, filters: MetricFilters, totals: dict[str, Any] | None = None) -> dict[str, Any]:
     """Closed-loop rate, time to first action and to resolution, SLA attainment, open by owner,
-    top root causes and recovery rate, for follow-ups created in the window."""
+    top root causes and recovery rate, for follow-ups created in the window.
+
+    `totals` are the rollup totals of the window when the caller has them already (a survey summary)."""
     follow_ups = FollowUp.objects.all()
     if filters.survey_id:
         follow_ups = follow_ups.filter(survey_id=filters.survey_id)
@@ -26,12 +29,16 @@ def loop_metrics(*, filters: MetricFilters) -> dict[str, Any]:
         follow_ups = follow_ups.filter(created_at__gte=filters.since)
     if filters.until:
         follow_ups = follow_ups.filter(created_at__lt=filters.until)
-    figures = _from_rollups(filters) if filters.use_rollups() else _live(follow_ups)
-    open_follow_ups = follow_ups.filter(status__in=FollowUp.OPEN_STATUSES)
-    figures["open"] = open_follow_ups.count()
+    if totals is None and filters.use_rollups():
+        totals = loop_totals_from_rollups(filters)
+    figures = _from_totals(totals) if totals is not None else _live(follow_ups)
     figures["open_by_owner"] = list(
-        open_follow_ups.values(owner_name=F("owner__username")).annotate(n=Count("pk")).order_by("-n", "owner_name")
+        follow_ups.filter(status__in=FollowUp.OPEN_STATUSES)
+        .values(owner_name=F("owner__username"))
+        .annotate(n=Count("pk"))
+        .order_by("-n", "owner_name")
     )
+    figures["open"] = sum(row["n"] for row in figures["open_by_owner"])
     figures["recovery_rate"] = _recovery(follow_ups).as_dict()
     return figures
 
@@ -49,24 +56,37 @@ def _summary(total: int, resolved: int, in_time: int, causes: dict[int, int]) ->
     }
 
 
-def _from_rollups(filters: MetricFilters) -> dict[str, Any]:
-    rows = list(filters.rollups(LoopRollup, by_language=False))
-    causes: dict[int, int] = {}
-    first_action = [0] * len(rows[0].first_action_buckets) if rows else []
-    resolution = list(first_action)
-    for row in rows:
-        for cause, n in row.root_causes.items():
-            causes[int(cause)] = causes.get(int(cause), 0) + n
-        first_action = [a + b for a, b in zip(first_action, row.first_action_buckets, strict=True)]
-        resolution = [a + b for a, b in zip(resolution, row.resolution_buckets, strict=True)]
-    figures = _summary(
-        sum(row.created for row in rows),
-        sum(row.resolved for row in rows),
-        sum(row.resolved_in_time for row in rows),
-        causes,
+def loop_totals_from_rollups(filters: MetricFilters) -> dict[str, Any]:
+    """Follow-ups created, resolved and resolved in time, duration buckets and root causes, summed
+    over the window's loop rollups (a JSON-ready dict)."""
+    rows = filters.rollups(LoopRollup, by_language=False)
+    buckets = len(empty_buckets())
+    sums = rows.aggregate(
+        created=Sum("created"),
+        resolved=Sum("resolved"),
+        in_time=Sum("resolved_in_time"),
+        **array_sums("first_action_buckets", buckets),
+        **array_sums("resolution_buckets", buckets),
     )
-    figures["median_hours_to_first_action"] = median_hours(first_action) if rows else None
-    figures["median_hours_to_resolution"] = median_hours(resolution) if rows else None
+    causes: dict[str, int] = {}
+    for counts in rows.exclude(root_causes={}).values_list("root_causes", flat=True):
+        for cause, n in counts.items():
+            causes[cause] = causes.get(cause, 0) + n
+    return {
+        "created": sums["created"] or 0,
+        "resolved": sums["resolved"] or 0,
+        "in_time": sums["in_time"] or 0,
+        "first_action_buckets": array_from_sums(sums, "first_action_buckets", buckets),
+        "resolution_buckets": array_from_sums(sums, "resolution_buckets", buckets),
+        "root_causes": causes,
+    }
+
+
+def _from_totals(totals: dict[str, Any]) -> dict[str, Any]:
+    causes = {int(cause): n for cause, n in totals["root_causes"].items()}
+    figures = _summary(totals["created"], totals["resolved"], totals["in_time"], causes)
+    figures["median_hours_to_first_action"] = median_hours(totals["first_action_buckets"])
+    figures["median_hours_to_resolution"] = median_hours(totals["resolution_buckets"])
     figures["medians_are_bucketed"] = True
     return figures
 

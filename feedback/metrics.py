@@ -7,7 +7,6 @@ rollups do not keep (segment, theme, a window that cuts a day). Either way the d
 the counting; feedback.statistics turns counts into estimates with margins of error.
 """
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -16,7 +15,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from feedback import statistics
+from feedback import rollup_sums, statistics
 from feedback.models import Answer, AnswerTheme, InvitationRollup, ResponseRollup, SurveyResponse, Theme, ThemeRollup
 from feedback.routing import unhappy_responses
 from surveys import segments
@@ -106,30 +105,36 @@ class PeriodMetrics:
 def metrics_by_period(*, filters: MetricFilters, period: str = "month") -> list[PeriodMetrics]:
     """NPS, CSAT, CES, response count and response rate for each period, oldest first."""
     if filters.use_rollups():
-        counts, answered, sent = _counts_from_rollups(filters, PERIODS[period])
+        counts, answered, sent = counts_from_rollups(filters, PERIODS[period])
     else:
         counts, answered, sent = _counts_live(filters, PERIODS[period])
+    return metrics_from_counts(counts, answered, sent)
+
+
+def metrics_from_counts(counts: dict, answered: dict, sent: dict) -> list[PeriodMetrics]:
+    """Estimates per period from the counts of `counts_from_rollups` (or counted live), oldest first."""
     return [
         _period_metrics(moment, counts.get(moment, {}), answered.get(moment, 0), sent.get(moment, (0, 0)))
         for moment in sorted(set(counts) | set(answered) | set(sent))
     ]
 
 
-def _as_moment(value: Any) -> datetime:
+def as_moment(value: Any) -> datetime:
     """Rollup periods are dates; live ones are datetimes. Both become the local midnight."""
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time(0), timezone.get_current_timezone())
 
 
-def _counts_from_rollups(filters: MetricFilters, trunc: Any) -> tuple[dict, dict, dict]:
+def counts_from_rollups(filters: MetricFilters, trunc: Any) -> tuple[dict, dict, dict]:
+    """Score counts, answered and (sent, answered) invitations per period, from the daily rollups."""
     rows = (
         filters.rollups(ResponseRollup)
         .annotate(period=trunc("day"))
         .values("period")
         .annotate(answered=Sum("responses"), **{name: Sum(name) for name in COUNT_FIELDS})
     )
-    counts = {_as_moment(row["period"]): row for row in rows}
+    counts = {as_moment(row["period"]): row for row in rows}
     answered = {moment: row["answered"] for moment, row in counts.items()}
     sent_rows = (
         filters.rollups(InvitationRollup, by_language=False)
@@ -137,7 +142,7 @@ def _counts_from_rollups(filters: MetricFilters, trunc: Any) -> tuple[dict, dict
         .values("period")
         .annotate(n=Sum("sent"), answered=Sum("answered"))
     )
-    sent = {_as_moment(row["period"]): (row["n"], row["answered"]) for row in sent_rows}
+    sent = {as_moment(row["period"]): (row["n"], row["answered"]) for row in sent_rows}
     return counts, answered, sent
 
 
@@ -211,10 +216,9 @@ def metrics_compare(*, before: PeriodMetrics | None, after: PeriodMetrics) -> di
 def score_distribution(*, filters: MetricFilters, kind: str = NPS) -> dict[int, int]:
     """How many answers gave each score (NPS from the rollups when possible)."""
     if kind == NPS and filters.use_rollups():
-        totals: Counter[int] = Counter()
-        for histogram in filters.rollups(ResponseRollup).values_list("nps_histogram", flat=True):
-            totals.update({score: count for score, count in enumerate(histogram) if count})
-        return dict(totals)
+        sums = filters.rollups(ResponseRollup).aggregate(**rollup_sums.array_sums("nps_histogram", 11))
+        histogram = rollup_sums.array_from_sums(sums, "nps_histogram", 11)
+        return {score: count for score, count in enumerate(histogram) if count}
     rows = (
         Answer.objects.filter(response__in=filters.responses().values("pk"), question__kind=kind)
         .values("number")
@@ -226,19 +230,32 @@ def score_distribution(*, filters: MetricFilters, kind: str = NPS) -> dict[int, 
 
 def top_detractor_themes(*, filters: MetricFilters, limit: int = 8) -> list[dict[str, Any]]:
     """Themes most often found among unhappy responses (unhappy score or negative text)."""
+    names = {"name": F("theme__name"), "name_zh": F("theme__name_zh")}
     if filters.use_rollups() and not filters.language:
-        counts = filters.rollups(ThemeRollup, by_language=False).values("theme_id").annotate(n=Sum("unhappy_responses"))
+        rows = (
+            filters.rollups(ThemeRollup, by_language=False)
+            .values("theme_id", **names)
+            .annotate(n=Sum("unhappy_responses"))
+        )
     else:
         unhappy = unhappy_responses(filters.responses())
-        counts = (
+        rows = (
             AnswerTheme.objects.filter(answer__response__in=unhappy.values("pk"))
-            .values("theme_id")
+            .values("theme_id", **names)
             .annotate(n=Count("answer__response", distinct=True))
         )
-    totals = {row["theme_id"]: row["n"] for row in counts}
-    themes = Theme.objects.in_bulk(list(totals))
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], themes[item[0]].name))[:limit]
-    return [{"theme_id": pk, "name": themes[pk].name, "name_zh": themes[pk].name_zh, "n": n} for pk, n in ranked]
+    return list(rows.order_by("-n", "name")[:limit])
+
+
+def named_themes(counts: dict[int, int], *, limit: int = 8) -> list[dict[str, Any]]:
+    """Theme counts ranked as `top_detractor_themes` ranks them, with the themes' names."""
+    themes = Theme.objects.in_bulk(list(counts))
+    ranked = sorted(
+        ((pk, n) for pk, n in counts.items() if pk in themes), key=lambda item: (-item[1], themes[item[0]].name)
+    )
+    return [
+        {"theme_id": pk, "name": themes[pk].name, "name_zh": themes[pk].name_zh, "n": n} for pk, n in ranked[:limit]
+    ]
 
 
 def funnel(*, filters: MetricFilters) -> dict[str, int]:

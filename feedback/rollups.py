@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
+from feedback import summaries
 from feedback.models import (
     Answer,
     AnswerTheme,
@@ -86,6 +87,7 @@ def rollups_refresh_dirty(*, limit: int = 500) -> int:
         for mark in dirty:
             rollup_refresh_day(survey_id=mark.survey_id, day=mark.day)
         RollupDirtyDay.objects.filter(pk__in=[mark.pk for mark in dirty]).delete()
+        summaries.survey_summaries_refresh(survey_ids={mark.survey_id for mark in dirty})
     return len(dirty)
 
 
@@ -225,16 +227,3 @@ def _refresh_loop(survey_id: int, day: date, start: datetime, end: datetime) -> 
 def bucket_of(duration: timedelta) -> int:
     hours = duration.total_seconds() / 3600
     return next((index for index, limit in enumerate(HOUR_BUCKETS) if hours <= limit), len(HOUR_BUCKETS))
-
-
-def median_hours(buckets: list[int]) -> float | None:
-    """The median read from bucket counts: the upper limit of the bucket holding the middle item."""
-    total = sum(buckets)
-    if not total:
-        return None
-    seen = 0
-    for index, count in enumerate(buckets):
-        seen += count
-        if seen * 2 >= total:
-            return float(HOUR_BUCKETS[index]) if index < len(HOUR_BUCKETS) else float(HOUR_BUCKETS[-1] * 2)
-    return None

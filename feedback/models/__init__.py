@@ -20,7 +20,14 @@ from feedback.models.responses import (
     SurveyResponseQuerySet,
     Theme,
 )
-from feedback.models.rollups import InvitationRollup, LoopRollup, ResponseRollup, RollupDirtyDay, ThemeRollup
+from feedback.models.rollups import (
+    InvitationRollup,
+    LoopRollup,
+    ResponseRollup,
+    RollupDirtyDay,
+    SurveySummary,
+    ThemeRollup,
+)
 
 __all__ = [
     "Answer",
@@ -43,6 +50,7 @@ __all__ = [
     "StaffProfile",
     "SurveyResponse",
     "SurveyResponseQuerySet",
+    "SurveySummary",
     "Theme",
     "ThemeRollup",
 ]

@@ -113,3 +113,18 @@ class LoopRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_id} {self.day}"
+
+
+class SurveySummary(models.Model):
+    """A survey's all-time figures by month, added up from its rollups each time they change.
+
+    The default dashboard of a survey reads this one row instead of aggregating every rollup
+    day of the survey on each view; it is exactly as fresh as the rollups it is made from.
+    """
+
+    survey = models.OneToOneField(Survey, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    figures = models.JSONField(default=dict)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}"

@@ -8,9 +8,10 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from feedback import metrics, rollups
+from feedback import metrics, rollups, summaries
 from feedback.answering import response_save_page
-from feedback.models import SurveyResponse
+from feedback.dashboard import metrics_overview
+from feedback.models import SurveyResponse, SurveySummary
 from surveys import services
 from surveys.models import Survey
 from tests.conftest import make_contact, make_invitation
@@ -175,3 +176,38 @@ def test_an_erased_response_leaves_the_rollups_once_its_day_is_refreshed(scored:
     assert series(metrics.MetricFilters(survey_id=scored.pk)) == series(
         metrics.MetricFilters(survey_id=scored.pk, live=True)
     )
+
+
+def test_a_surveys_summary_gives_its_dashboard_exactly_what_its_rollups_give(
+    scored: Survey, django_assert_num_queries: Any
+) -> None:
+    # Given a late January answer, counted by the tick that also refreshes the survey's summary
+    answer(scored, nps=0, csat=1, ces=1, when=JANUARY)
+    rollups.rollup_mark_responses(response_ids=[SurveyResponse.objects.order_by("-pk").first().pk])
+    rollups.rollups_refresh_dirty()
+    whole_survey = metrics.MetricFilters(survey_id=scored.pk)
+
+    # When the dashboard reads the summary (one row, then the live follow-up queries), and then the rollups
+    with django_assert_num_queries(3):
+        from_summary = metrics_overview(filters=whole_survey, period="month")
+    SurveySummary.objects.filter(survey=scored).delete()
+    from_rollups = metrics_overview(filters=whole_survey, period="month")
+
+    # Then both agree, and both count the late answer
+    assert from_summary == from_rollups
+    assert [row["nps"]["n"] for row in from_summary["series"]] == [5, 5]
+    assert from_summary["nps_distribution"][0] == 1
+
+
+def test_a_summary_is_only_used_for_a_whole_survey_by_month(scored: Survey) -> None:
+    rollups.rollups_refresh_dirty()
+
+    assert summaries.survey_summary_for(filters=metrics.MetricFilters(survey_id=scored.pk), period="month")
+    for filters, period in [
+        (metrics.MetricFilters(survey_id=scored.pk), "week"),
+        (metrics.MetricFilters(survey_id=scored.pk, language="en"), "month"),
+        (metrics.MetricFilters(survey_id=scored.pk, since=JANUARY.replace(day=1, hour=0)), "month"),
+        (metrics.MetricFilters(survey_id=scored.pk, live=True), "month"),
+        (metrics.MetricFilters(), "month"),
+    ]:
+        assert summaries.survey_summary_for(filters=filters, period=period) is None
