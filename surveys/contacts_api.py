@@ -1,21 +1,30 @@
 """REST endpoints for contacts, CSV contact imports and segments."""
 
+import logging
 from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
-from surveys.models import Contact, ContactImport, Segment
+from surveys.models import Contact, ContactErasure, ContactImport, Segment
 from surveys.segments import segment_contacts, segment_rules_validate
+from vocsite.privacy.erasure import contact_erase
+from vocsite.privacy.export import contact_export
+
+logger = logging.getLogger(__name__)
 
 # Which field a unique constraint protects, to answer a lost race with a field message.
 CONSTRAINT_FIELDS = {
@@ -73,6 +82,32 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["email", "language", "external_id"]
 
 
+class ContactErasureSerializer(serializers.ModelSerializer):
+    erased_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ContactErasure
+        fields = ["contact_id", "reason", "erased_by", "erased_at", "summary"]
+        read_only_fields = fields
+
+
+class ContactPermission(permissions.BasePermission):
+    """Staff who hold a model permission (superusers hold them all)."""
+
+    perm = ""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_staff and request.user.has_perm(self.perm))
+
+
+class CanExportContacts(ContactPermission):
+    perm = "surveys.export_contact"
+
+
+class CanEraseContacts(ContactPermission):
+    perm = "surveys.erase_contact"
+
+
 class ContactViewSet(viewsets.ModelViewSet):
     """Contacts who can be surveyed."""
 
@@ -88,6 +123,30 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         save_unique(serializer)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], permission_classes=[CanExportContacts])
+    def export(self, request: Request, pk: str) -> Response:
+        """Everything stored about the contact, as JSON (tokens left out)."""
+        contact = self.get_object()
+        logger.info("Contact %s exported by user %s", contact.pk, request.user.pk)
+        return Response(contact_export(contact=contact))
+
+    @extend_schema(request=None, responses={200: ContactErasureSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CanEraseContacts])
+    def erase(self, request: Request, pk: str) -> Response:
+        """Erase the contact: scores stay anonymous, the rest is redacted, the address is suppressed.
+
+        Idempotent: erasing an erased contact answers with the first erasure.
+        """
+        # The contact row may be gone (erased before): the id is read from the URL, not the table.
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+            raise Http404
+        erasure = contact_erase(contact_id=int(pk), by=request.user)
+        if erasure is None:
+            raise Http404
+        logger.info("Contact %s erased by user %s", erasure.contact_id, request.user.pk)
+        return Response(ContactErasureSerializer(erasure).data)
 
 
 def save_unique(serializer: serializers.BaseSerializer) -> None:

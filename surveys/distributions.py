@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from surveys import segments
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail, Survey
+from surveys.suppression import address_normalise, suppressed_among
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,16 @@ def frequency_days(survey: Survey) -> int:
 
 
 # The contact fields skip_reason_for reads; materialising loads only these.
-SKIP_REASON_FIELDS = ("pk", "unsubscribed_at", "bounced_at", "last_surveyed_at")
+SKIP_REASON_FIELDS = ("pk", "email", "unsubscribed_at", "bounced_at", "last_surveyed_at")
 
 
-def skip_reason_for(contact: Contact, *, survey: Survey, now: datetime) -> str:
-    """Why this contact must not get this survey now, or "" when they may."""
+def skip_reason_for(contact: Contact, *, survey: Survey, now: datetime, suppressed: set[str]) -> str:
+    """Why this contact must not get this survey now, or "" when they may.
+
+    suppressed: the addresses found on the suppression list (surveys.suppression.suppressed_among).
+    """
+    if address_normalise(contact.email) in suppressed:
+        return SkipReason.SUPPRESSED
     if contact.unsubscribed_at is not None:
         return SkipReason.UNSUBSCRIBED
     if contact.bounced_at is not None:
@@ -141,9 +147,10 @@ def distribution_materialise(*, distribution_id: int, now: datetime) -> bool:
     audience = distribution_audience(distribution=distribution).only(*SKIP_REASON_FIELDS).order_by("pk")
     for contacts in _chunks(audience):
         rows = []
+        suppressed = suppressed_among(contact.email for contact in contacts)
         for contact in contacts:
             if survey_live:
-                reason = skip_reason_for(contact, survey=distribution.survey, now=now)
+                reason = skip_reason_for(contact, survey=distribution.survey, now=now, suppressed=suppressed)
             else:
                 reason = SkipReason.SURVEY_NOT_LIVE
             rows.append(
@@ -213,6 +220,7 @@ def distributions_finish(*, now: datetime) -> int:
             status=Invitation.Status.SENT,
             responded_at__isnull=True,
             reminders_sent__lt=len(distribution.reminder_days),
+            contact__isnull=False,
             contact__unsubscribed_at__isnull=True,
             contact__bounced_at__isnull=True,
         )
@@ -283,7 +291,7 @@ def survey_send_to_contact(
     )
     now = timezone.now()
     if survey.accepts_answers():
-        reason = skip_reason_for(contact, survey=survey, now=now)
+        reason = skip_reason_for(contact, survey=survey, now=now, suppressed=suppressed_among([contact.email]))
     else:
         reason = SkipReason.SURVEY_NOT_LIVE
     try:

@@ -22,6 +22,7 @@ from surveys.distributions import skip_reason_for
 from surveys.emails import InvitationEmailBuilder
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail
 from surveys.ratelimit import SendRateLimiter
+from surveys.suppression import address_normalise, suppressed_among
 from vocsite.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def reminders_create_due(*, now: datetime) -> int:
                 responded_at__isnull=True,
                 reminders_sent=number - 1,
                 sent_at__lte=now - timedelta(days=days),
+                contact__isnull=False,
                 contact__unsubscribed_at__isnull=True,
                 contact__bounced_at__isnull=True,
             ).exclude(emails__sequence=number)
@@ -133,11 +135,12 @@ def invitation_email_send_batch(*, email_ids: list[int]) -> BatchOutcome:
     builder = InvitationEmailBuilder()
     smtp = _Smtp()
     remaining = list(emails)
+    suppressed = suppressed_among(email.invitation.contact.email for email in emails if email.invitation.contact)
     _relaxed_commits(True)
     try:
         while remaining:
             email = remaining.pop(0)
-            _send_one(email, builder=builder, smtp=smtp, limiter=limiter, outcome=outcome)
+            _send_one(email, builder=builder, smtp=smtp, limiter=limiter, outcome=outcome, suppressed=suppressed)
     except SmtpUnavailable as error:
         _retry_later([email, *remaining], error=str(error), count_attempt=False)
         raise
@@ -184,8 +187,9 @@ def _send_one(
     smtp: "_Smtp",
     limiter: SendRateLimiter,
     outcome: BatchOutcome,
+    suppressed: set[str],
 ) -> None:
-    reason = _reason_not_to_send(email)
+    reason = _reason_not_to_send(email, suppressed=suppressed)
     if reason == "paused":
         InvitationEmail.objects.filter(pk=email.pk).update(status=EmailStatus.PENDING, enqueued_at=None)
         return
@@ -215,7 +219,7 @@ def _send_one(
     outcome.sent.append(email)
 
 
-def _reason_not_to_send(email: InvitationEmail) -> str:
+def _reason_not_to_send(email: InvitationEmail, *, suppressed: set[str]) -> str:
     """Eligibility is checked again at send time: things change between queueing and sending."""
     invitation = email.invitation
     distribution = invitation.distribution
@@ -226,6 +230,11 @@ def _reason_not_to_send(email: InvitationEmail) -> str:
     if not invitation.survey.accepts_answers():
         return Invitation.SkipReason.SURVEY_NOT_LIVE
     contact = invitation.contact
+    if contact is None:
+        # Erased while the email waited.
+        return Invitation.SkipReason.SUPPRESSED
+    if address_normalise(contact.email) in suppressed:
+        return Invitation.SkipReason.SUPPRESSED
     if contact.unsubscribed_at is not None:
         return Invitation.SkipReason.UNSUBSCRIBED
     if contact.bounced_at is not None:
@@ -234,7 +243,7 @@ def _reason_not_to_send(email: InvitationEmail) -> str:
         return "answered"
     if email.sequence == 0 and invitation.kind != Invitation.Kind.RECOVERY:
         # A recovery check follows up on a complaint: it is not survey fatigue.
-        return skip_reason_for(contact, survey=invitation.survey, now=timezone.now())
+        return skip_reason_for(contact, survey=invitation.survey, now=timezone.now(), suppressed=suppressed)
     return ""
 
 

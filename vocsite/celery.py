@@ -1,9 +1,10 @@
 """The Celery application. Tasks only wake work up; the database holds the truth."""
 
+import logging
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vocsite.settings")
 
@@ -19,3 +20,12 @@ def _refuse_without_secret(**kwargs: object) -> None:
     from vocsite.startup import require_secret_key
 
     require_secret_key()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _mask_personal_data(logger: logging.Logger, **kwargs: object) -> None:
+    """Celery replaces the handlers Django's LOGGING set up; its own ones mask personal data too."""
+    from vocsite.privacy.logs import mask_handlers
+
+    mask_handlers(logger)

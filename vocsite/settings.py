@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -267,6 +268,32 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Privacy. An erased contact's address is kept only as an HMAC under this key, on the suppression
+# list. Set it on its own in production: if it follows SECRET_KEY, rotating SECRET_KEY empties
+# the suppression list in effect, and erased people could be emailed again if they are re-added.
+PRIVACY_HASH_KEY = env_str("PRIVACY_HASH_KEY") or SECRET_KEY
+
+# Retention: personal data of each class is redacted (or the contact erased) once it is older
+# than its window, by a nightly job. 0 keeps it for ever. See vocsite/privacy/retention.py.
+RETENTION_DAYS = {
+    "free_text": env_int("RETENTION_FREE_TEXT_DAYS", 730),
+    "staff_notes": env_int("RETENTION_STAFF_NOTES_DAYS", 730),
+    "email_content": env_int("RETENTION_EMAIL_CONTENT_DAYS", 180),
+    "delivery_errors": env_int("RETENTION_DELIVERY_ERRORS_DAYS", 90),
+    "import_files": env_int("RETENTION_IMPORT_FILES_DAYS", 30),
+    "digest_quotes": env_int("RETENTION_DIGEST_QUOTES_DAYS", 365),
+    "contact_identity": env_int("RETENTION_INACTIVE_CONTACT_DAYS", 0),
+}
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1)
+RETENTION_HOUR = env_int("RETENTION_HOUR", 3)
+if RETENTION_HOUR > 23:
+    raise ImproperlyConfigured(f"RETENTION_HOUR must be an hour from 0 to 23; got {RETENTION_HOUR}.")
+# Nightly; two beats or a rerun are harmless, since the job only touches what is not yet redacted.
+CELERY_BEAT_SCHEDULE["privacy-retention"] = {
+    "task": "vocsite.tasks.privacy_retention",
+    "schedule": crontab(hour=RETENTION_HOUR, minute=17),
+}
+
 # Free-text answers are capped before they are stored or analysed.
 ANSWER_TEXT_MAX_LENGTH = env_int("ANSWER_TEXT_MAX_LENGTH", 5000, minimum=100)
 
@@ -274,9 +301,12 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Every handler masks email addresses and link tokens (vocsite.privacy.logs); Celery's own
+# handlers get the same filter (vocsite.celery), and gunicorn's through the Procfile.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_personal_data": {"()": "vocsite.privacy.logs.MaskPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from surveys.admin.privacy import ContactPrivacyAdmin
 from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
 from surveys.models import Contact, ContactImport, Segment
 from surveys.segments import segment_contacts, segment_rules_validate
@@ -46,7 +47,7 @@ class BouncedFilter(_DateSetFilter):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ContactPrivacyAdmin):
     list_display = ["email", "name", "language", "external_id", "account_owner", "attributes_text", "unsubscribed_at"]
     list_filter = ["language", UnsubscribedFilter, BouncedFilter]
     search_fields = ["email", "name", "external_id"]

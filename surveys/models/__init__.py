@@ -3,10 +3,12 @@
 from surveys.models.contacts import Contact, ContactImport, ContactQuerySet, Segment
 from surveys.models.design import Language, Question, QuestionQuerySet, Survey, SurveyQuerySet, localized, new_token
 from surveys.models.distribution import Distribution, Invitation, InvitationEmail, InvitationEmailQuerySet
+from surveys.models.privacy import ContactErasure, SuppressedAddress
 from surveys.models.teams import Team
 
 __all__ = [
     "Contact",
+    "ContactErasure",
     "ContactImport",
     "ContactQuerySet",
     "Distribution",
@@ -17,6 +19,7 @@ __all__ = [
     "Question",
     "QuestionQuerySet",
     "Segment",
+    "SuppressedAddress",
     "Survey",
     "SurveyQuerySet",
     "Team",

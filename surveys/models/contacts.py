@@ -42,6 +42,10 @@ class Contact(models.Model):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [
+            ("export_contact", _("Can export everything about a contact")),
+            ("erase_contact", _("Can erase a contact")),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="contact_unique_email_ci"),
             models.UniqueConstraint(

@@ -81,6 +81,7 @@ class Invitation(models.Model):
         RECENTLY_SURVEYED = "recently_surveyed", _("Surveyed too recently")
         CANCELLED = "cancelled", _("Distribution cancelled")
         SURVEY_NOT_LIVE = "survey_not_live", _("Survey not live")
+        SUPPRESSED = "suppressed", _("Address erased on request")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
@@ -97,13 +98,17 @@ class Invitation(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
     opened_at = models.DateTimeField(_("link first opened"), null=True, blank=True)
     responded_at = models.DateTimeField(_("answered"), null=True, blank=True, db_index=True)
+    # Set when its contact was erased: the contact is gone and the token no longer opens anything.
+    erased_at = models.DateTimeField(_("contact erased"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind="anonymous") | models.Q(contact__isnull=False),
+                condition=models.Q(kind="anonymous")
+                | models.Q(contact__isnull=False)
+                | models.Q(erased_at__isnull=False),
                 name="invitation_personal_has_contact",
             ),
             models.UniqueConstraint(

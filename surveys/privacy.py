@@ -1,0 +1,197 @@
+"""Personal data in survey design and distribution, for the privacy registry (vocsite.privacy).
+
+Loaded by SurveysConfig.ready. Contacts are the people whose data is exported and erased: their
+own row, their invitations and the emails sent to them, and their rows in uploaded CSV files.
+"""
+
+import csv
+import io
+from datetime import datetime
+
+from django.db.models import Q
+
+from surveys.models import Contact, ContactErasure, ContactImport, Invitation, InvitationEmail
+from surveys.suppression import addresses_suppress
+from vocsite.privacy.erasure import contacts_erase
+from vocsite.privacy.registry import (
+    DataClass,
+    Erase,
+    ErasureBatch,
+    ModelPrivacy,
+    PersonalField,
+    register,
+    register_retention_step,
+)
+
+DESIGN = "written by staff for every respondent, about no one in particular"
+
+
+def contact_erase_hook(batch: ErasureBatch) -> int:
+    """Keep the addresses only as hashes on the suppression list; remove their rows from stored imports."""
+    suppressed = addresses_suppress(addresses=batch.emails) if batch.suppress else 0
+    return suppressed + contact_imports_forget(addresses=batch.emails)
+
+
+def contact_imports_forget(*, addresses: list[str]) -> int:
+    """Drop the rows of these addresses from finished imports' files and error reports."""
+    if not addresses:
+        return 0
+    wanted = {address.lower() for address in addresses}
+    changed = []
+    finished = ContactImport.objects.filter(status__in=[ContactImport.Status.DONE, ContactImport.Status.FAILED])
+    candidates = finished.exclude(content=b"", errors=[]).only("pk", "content", "errors")
+    for contact_import in candidates.iterator(chunk_size=1):
+        content, dropped = _without_rows(bytes(contact_import.content), wanted)
+        errors = [entry for entry in contact_import.errors if str(entry.get("email", "")).lower() not in wanted]
+        if dropped or len(errors) != len(contact_import.errors):
+            contact_import.content, contact_import.errors = content, errors
+            changed.append(contact_import)
+    ContactImport.objects.bulk_update(changed, ["content", "errors"])
+    return len(changed)
+
+
+def _without_rows(content: bytes, addresses: set[str]) -> tuple[bytes, bool]:
+    """The CSV without rows mentioning one of the addresses; a file that cannot be read is emptied."""
+    try:
+        text = content.decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
+    except (UnicodeDecodeError, csv.Error):
+        return b"", bool(content)
+    kept = [row for row in rows if not any(address in cell.lower() for cell in row for address in addresses)]
+    if len(kept) == len(rows):
+        return content, False
+    output = io.StringIO()
+    csv.writer(output).writerows(kept)
+    return output.getvalue().encode(), True
+
+
+def invitation_erase_hook(batch: ErasureBatch) -> int:
+    """Nothing more is sent for these invitations: waiting emails and invitations are skipped."""
+    ids = batch.rows.get("surveys.invitation", [])
+    waiting = InvitationEmail.objects.filter(
+        invitation_id__in=ids, status__in=[InvitationEmail.Status.PENDING, InvitationEmail.Status.CLAIMED]
+    ).update(status=InvitationEmail.Status.SKIPPED, note=Invitation.SkipReason.SUPPRESSED)
+    Invitation.objects.filter(pk__in=ids, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.SKIPPED, skip_reason=Invitation.SkipReason.SUPPRESSED
+    )
+    return waiting
+
+
+def inactive_contacts_erase(cutoff: datetime, batch_size: int) -> int:
+    """Retention: erase one batch of contacts with no activity since the cutoff (not suppressed: nobody asked)."""
+    ids = list(
+        Contact.objects.filter(created_at__lt=cutoff, updated_at__lt=cutoff)
+        .filter(Q(last_surveyed_at__isnull=True) | Q(last_surveyed_at__lt=cutoff))
+        .exclude(invitations__opened_at__gte=cutoff)
+        .exclude(invitations__responded_at__gte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    if ids:
+        contacts_erase(contact_ids=ids, by=None, reason=ContactErasure.Reason.RETENTION)
+    return len(ids)
+
+
+register(
+    ModelPrivacy(
+        "surveys.Contact",
+        personal=(
+            PersonalField("email", DataClass.CONTACT_IDENTITY, Erase.HASH),
+            PersonalField("name", DataClass.CONTACT_IDENTITY, Erase.DELETE),
+            PersonalField("external_id", DataClass.CONTACT_IDENTITY, Erase.DELETE),
+            PersonalField("attributes", DataClass.CONTACT_ATTRIBUTES, Erase.DELETE),
+        ),
+        contact_path="pk",
+        export_as="contact",
+        export_related=("account_owner__username",),
+        delete_rows=True,
+        erase_hook=contact_erase_hook,
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.Invitation",
+        personal=(
+            PersonalField("contact", DataClass.CONTACT_LINK, Erase.NULL),
+            PersonalField("token", DataClass.CREDENTIAL, Erase.ROTATE, export=False),
+            PersonalField("idempotency_key", DataClass.INTEGRATION_KEY, Erase.NULL),
+        ),
+        contact_path="contact",
+        export_as="invitations",
+        export_related=("survey__name",),
+        erased_at_fields=("erased_at",),
+        erase_hook=invitation_erase_hook,
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.InvitationEmail",
+        personal=(PersonalField("last_error", DataClass.DELIVERY_ERRORS, Erase.BLANK),),
+        not_personal={"note": "a reason code such as 'resend' or 'unsubscribed'"},
+        contact_path="invitation__contact",
+        export_as="emails",
+        export_parent=("surveys.Invitation", "invitation_id"),
+        age_field="due_at",
+        in_use=Q(status__in=[InvitationEmail.Status.PENDING, InvitationEmail.Status.CLAIMED]),
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.ContactImport",
+        personal=(
+            PersonalField("file_name", DataClass.IMPORT_FILES, Erase.BLANK),
+            PersonalField("content", DataClass.IMPORT_FILES, Erase.HOOK),
+            PersonalField("errors", DataClass.IMPORT_FILES, Erase.HOOK),
+            PersonalField("failure", DataClass.IMPORT_FILES, Erase.BLANK),
+        ),
+        age_field="created_at",
+        in_use=Q(status__in=[ContactImport.Status.PENDING, ContactImport.Status.RUNNING]),
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.Survey",
+        not_personal={
+            "name": DESIGN,
+            "intro_en": DESIGN,
+            "intro_zh": DESIGN,
+            "thank_you_en": DESIGN,
+            "thank_you_zh": DESIGN,
+            "anonymous_token": "one link shared by everyone; it identifies the survey, not a person",
+        },
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.Question",
+        not_personal={
+            "text_en": DESIGN,
+            "text_zh": DESIGN,
+            "choices": DESIGN,
+            "show_if_values": "choice values of the survey's own questions",
+        },
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.Segment",
+        not_personal={"name": DESIGN, "rules": "conditions on attributes, such as plan = gold; about no one person"},
+    )
+)
+register(
+    ModelPrivacy(
+        "surveys.Distribution",
+        # The link rows are deleted with the contact.
+        personal=(PersonalField("contacts", DataClass.CONTACT_LINK, Erase.DELETE),),
+        not_personal={"name": DESIGN, "reminder_days": "numbers of days"},
+    )
+)
+register(ModelPrivacy("surveys.Team", not_personal={"name": "the name of a group of staff"}))
+register(
+    ModelPrivacy(
+        "surveys.SuppressedAddress",
+        not_personal={"address_hash": "a keyed hash: it cannot be turned back into the address"},
+    )
+)
+register_retention_step(DataClass.CONTACT_IDENTITY, inactive_contacts_erase)
+register(ModelPrivacy("surveys.ContactErasure", not_personal={"summary": "counts of rows changed"}))

@@ -1,0 +1,60 @@
+"""Everything about a contact as plain data (JSON), read from every model the registry links to contacts."""
+
+from collections import defaultdict
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from surveys.models import Contact
+from vocsite.privacy.registry import ModelPrivacy, policies
+
+EXPORT_FORMAT = "vocsite.contact-export"
+EXPORT_VERSION = 1
+
+
+def contact_export(*, contact: Contact) -> dict[str, Any]:
+    """The contact and every row that is theirs (one query per model), nested the way it reads.
+
+    Tokens are left out: they are credentials, not data about the person.
+    """
+    linked = [policy for policy in policies() if policy.contact_path]
+    rows: dict[str, list[dict[str, Any]]] = {policy.label.lower(): _rows(policy, contact.pk) for policy in linked}
+    sections: dict[str, Any] = {}
+    for policy in linked:
+        own = rows[policy.label.lower()]
+        if policy.export_parent is None:
+            sections[policy.export_as] = own
+            continue
+        parent_label, foreign_key = policy.export_parent
+        parents = {row["id"]: row for row in rows[parent_label.lower()]}
+        children: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in own:
+            children[row[foreign_key]].append(row)
+        for parent_id, parent in parents.items():
+            parent[policy.export_as] = children.get(parent_id, [])
+    person = sections.pop("contact")
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": timezone.now(),
+        "contact": person[0] if person else None,
+        **sections,
+    }
+
+
+def _rows(policy: ModelPrivacy, contact_id: int) -> list[dict[str, Any]]:
+    model = policy.model
+    fields = [field.attname for field in model._meta.concrete_fields if _exported(policy, field)]
+    queryset = model.objects.filter(**{policy.contact_path: contact_id}).order_by("pk")
+    return [_plain(row) for row in queryset.values(*fields, *policy.export_related)]
+
+
+def _exported(policy: ModelPrivacy, model_field: models.Field) -> bool:
+    entry = policy.personal_field(model_field.name)
+    return entry is None or entry.export
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """Bytes are not JSON; nothing exported holds them today, but a new field must not break the export."""
+    return {key: value.hex() if isinstance(value, bytes | memoryview) else value for key, value in row.items()}
