@@ -146,7 +146,8 @@ register(
     ModelPrivacy(
         "feedback.FollowUpEvent",
         personal=(
-            PersonalField("note", DataClass.STAFF_NOTES, Erase.REDACT),
+            # Notes staff wrote; a "created" event's note is the name of the routing rule.
+            PersonalField("note", DataClass.STAFF_NOTES, Erase.REDACT, where=~Q(kind=FollowUpEvent.Kind.CREATED)),
             # An email event keeps the subject staff wrote to the customer; others a status or a username.
             PersonalField("to_value", DataClass.STAFF_NOTES, Erase.REDACT, where=Q(kind=FollowUpEvent.Kind.EMAIL)),
         ),

@@ -151,7 +151,9 @@ def looks_personal(model_field: Any) -> bool:
         return True
     if model_field.is_relation:
         target = model_field.related_model
-        return target is not None and target._meta.label_lower == "surveys.contact"
+        # A lazy reference ("surveys.Contact") until the model registry resolves it.
+        label = target.lower() if isinstance(target, str) else target._meta.label_lower
+        return label == "surveys.contact"
     return bool(PERSONAL_NAME.search(model_field.name))
 
 
