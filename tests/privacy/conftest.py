@@ -133,11 +133,11 @@ def digest(ada: Story, grace: Story) -> DigestDelivery:
 def contact_file(ada: Story, grace: Story) -> ContactImport:
     """A finished CSV import that had both customers in it."""
     content = (
-        "email,name,plan\r\n"
-        "ada.lovelace@example.org,Ada Lovelace,gold\r\n"
-        "grace@example.net,Grace Hopper,silver\r\n"
-        "ADA.LOVELACE@EXAMPLE.ORG,Ada L.,gold\r\n"
-    ).encode()
+        b"email,name,plan\r\n"
+        b"ada.lovelace@example.org,Ada Lovelace,gold\r\n"
+        b"grace@example.net,Grace Hopper,silver\r\n"
+        b"ADA.LOVELACE@EXAMPLE.ORG,Ada L.,gold\r\n"
+    )
     return ContactImport.objects.create(
         file_name="crm.csv",
         content=content,

@@ -80,10 +80,14 @@ def test_answers_keep_their_numbers_choices_sentiment_and_themes_but_lose_their_
 
     answers = Answer.objects.filter(response=ada.response).order_by("pk")
     assert list(answers.values("number", "choices", "sentiment")) == kept
-    assert sorted(answers.filter(themes__isnull=False).values_list("themes__name")) == themes == [
-        ("Billing",),
-        ("Support",),
-    ]
+    assert (
+        sorted(answers.filter(themes__isnull=False).values_list("themes__name"))
+        == themes
+        == [
+            ("Billing",),
+            ("Support",),
+        ]
+    )
     assert {(answer.text, tuple(answer.key_phrases)) for answer in answers} == {("", ())}
     response = SurveyResponse.objects.get(pk=ada.response.pk)
     assert (response.contact_id, response.score, response.status) == (None, 2, "completed")
