@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from surveys.models import Contact
+from vocsite.privacy.masking import mask_tokens
 from vocsite.privacy.registry import ModelPrivacy, policies
 
 EXPORT_FORMAT = "vocsite.contact-export"
@@ -16,7 +17,8 @@ EXPORT_VERSION = 1
 def contact_export(*, contact: Contact) -> dict[str, Any]:
     """The contact and every row that is theirs (one query per model), nested the way it reads.
 
-    Tokens are left out: they are credentials, not data about the person.
+    Tokens are left out, and masked where stored emails quote a link: they are credentials, not
+    data about the person, and an export file travels.
     """
     linked = [policy for policy in policies() if policy.contact_path]
     rows: dict[str, list[dict[str, Any]]] = {policy.label.lower(): _rows(policy, contact.pk) for policy in linked}
@@ -56,5 +58,12 @@ def _exported(policy: ModelPrivacy, model_field: models.Field) -> bool:
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    """Bytes are not JSON; nothing exported holds them today, but a new field must not break the export."""
-    return {key: value.hex() if isinstance(value, bytes | memoryview) else value for key, value in row.items()}
+    """Links in stored emails lose their tokens; bytes (none today) become hex, so the export stays JSON."""
+    plain = {}
+    for key, value in row.items():
+        if isinstance(value, str):
+            value = mask_tokens(value)
+        elif isinstance(value, bytes | memoryview):
+            value = bytes(value).hex()
+        plain[key] = value
+    return plain

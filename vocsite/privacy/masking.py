@@ -26,6 +26,11 @@ def _mask_run(match: re.Match[str]) -> str:
     return MASKED_TOKEN if looks_like_token(match.group(0)) else match.group(0)
 
 
+def mask_tokens(text: str) -> str:
+    """The text with every token-like string replaced by a placeholder."""
+    return RUN_PATTERN.sub(_mask_run, text)
+
+
 def mask_personal_data(text: str) -> str:
     """The text with every email address and token-like string replaced by a placeholder."""
-    return RUN_PATTERN.sub(_mask_run, EMAIL_PATTERN.sub(MASKED_EMAIL, text))
+    return mask_tokens(EMAIL_PATTERN.sub(MASKED_EMAIL, text))
