@@ -140,8 +140,9 @@ register(
         "surveys.ContactImport",
         personal=(
             PersonalField("file_name", DataClass.IMPORT_FILES, Erase.BLANK),
-            PersonalField("content", DataClass.IMPORT_FILES, Erase.HOOK),
-            PersonalField("errors", DataClass.IMPORT_FILES, Erase.HOOK),
+            # Emptied after the window; an erased contact's rows go at once (contact_erase_hook).
+            PersonalField("content", DataClass.IMPORT_FILES, Erase.BLANK),
+            PersonalField("errors", DataClass.IMPORT_FILES, Erase.BLANK),
             PersonalField("failure", DataClass.IMPORT_FILES, Erase.BLANK),
         ),
         age_field="created_at",

@@ -11,8 +11,9 @@ from django.db import models
 from django.test import Client
 from django.utils import timezone
 
-from feedback import loop
+from feedback import loop, metrics, rollups
 from feedback.digests import DigestFilters, digest_content
+from feedback.loop_metrics import loop_metrics
 from feedback.models import DigestDelivery, DigestSubscription, FollowUp, RootCause, SurveyResponse
 from surveys.models import Contact, ContactImport, Invitation, InvitationEmail, Survey
 from tests.conftest import make_contact, make_invitation, make_survey
@@ -167,3 +168,23 @@ def stored_mentions(*needles: str) -> list[str]:
                 if hits:
                     found.append(f"{model._meta.label}.{model_field.name} ({needle})")
     return found
+
+
+def figures(survey: Survey) -> dict[str, Any]:
+    """Every number the dashboard and digests show for the survey, from the rollups and live."""
+    rollups.rollups_rebuild(survey_id=survey.pk)
+    on_rollups = metrics.MetricFilters(survey_id=survey.pk)
+    live = metrics.MetricFilters(survey_id=survey.pk, live=True)
+    today = timezone.localdate()
+    digest = digest_content(filters=DigestFilters(), start=today, end=today + timedelta(days=1))
+    for theme in digest["themes"]:
+        theme.pop("quotes")
+    return {
+        "periods": metrics.metrics_by_period(filters=on_rollups),
+        "periods_live": metrics.metrics_by_period(filters=live),
+        "themes": metrics.top_detractor_themes(filters=on_rollups),
+        "funnel": metrics.funnel(filters=on_rollups),
+        "loop": loop_metrics(filters=on_rollups),
+        "loop_live": loop_metrics(filters=live),
+        "digest": digest,
+    }

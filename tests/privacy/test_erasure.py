@@ -11,9 +11,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import metrics, rollups
-from feedback.digests import DigestFilters, digest_content
-from feedback.loop_metrics import loop_metrics
 from feedback.models import Answer, DigestDelivery, FollowUp, FollowUpEvent, FollowUpNotification, SurveyResponse
 from surveys import distributions, sending
 from surveys.models import (
@@ -28,32 +25,12 @@ from surveys.models import (
 )
 from surveys.suppression import address_hash, addresses_suppress
 from tests.conftest import make_contact, make_invitation
-from tests.privacy.conftest import Story, stored_mentions
+from tests.privacy.conftest import Story, figures, stored_mentions
 from vocsite.privacy.erasure import contact_erase, contacts_erase
 from vocsite.privacy.registry import REDACTED
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-
-def figures(survey: Survey) -> dict[str, Any]:
-    """Every number the dashboard and digests show for the survey, from the rollups and live."""
-    rollups.rollups_rebuild(survey_id=survey.pk)
-    on_rollups = metrics.MetricFilters(survey_id=survey.pk)
-    live = metrics.MetricFilters(survey_id=survey.pk, live=True)
-    today = timezone.localdate()
-    digest = digest_content(filters=DigestFilters(), start=today, end=today + timedelta(days=1))
-    for theme in digest["themes"]:
-        theme.pop("quotes")
-    return {
-        "periods": metrics.metrics_by_period(filters=on_rollups),
-        "periods_live": metrics.metrics_by_period(filters=live),
-        "themes": metrics.top_detractor_themes(filters=on_rollups),
-        "funnel": metrics.funnel(filters=on_rollups),
-        "loop": loop_metrics(filters=on_rollups),
-        "loop_live": loop_metrics(filters=live),
-        "digest": digest,
-    }
 
 
 def test_erasing_keeps_scores_and_figures_and_removes_everything_personal(

@@ -37,7 +37,9 @@ def test_the_export_holds_the_contact_and_every_row_that_is_theirs(ada: Story, g
     assert contact["unsubscribed_at"] is not None
     [invitation] = data["invitations"]
     assert invitation["survey__name"] == "Net Promoter Score"
-    assert [email["last_error"] for email in invitation["emails"]] == ["452 4.2.2 <Ada.Lovelace@example.org> mailbox full"]
+    assert [email["last_error"] for email in invitation["emails"]] == [
+        "452 4.2.2 <Ada.Lovelace@example.org> mailbox full"
+    ]
     [response] = data["responses"]
     assert response["score"] == 2
     assert [(a["question__key"], a["number"], a["text"], a["choices"]) for a in response["answers"]] == [
