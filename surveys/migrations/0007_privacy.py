@@ -64,6 +64,10 @@ class Migration(migrations.Migration):
             model_name='invitation',
             constraint=models.CheckConstraint(condition=models.Q(('kind', 'anonymous'), ('contact__isnull', False), ('erased_at__isnull', False), _connector='OR'), name='invitation_personal_has_contact'),
         ),
+        migrations.AddConstraint(
+            model_name='invitation',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'anonymous'), _negated=True), ('contact__isnull', True), _connector='OR'), name='invitation_anonymous_has_no_contact'),
+        ),
         migrations.AddField(
             model_name='contacterasure',
             name='erased_by',

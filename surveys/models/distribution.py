@@ -111,6 +111,11 @@ class Invitation(models.Model):
                 | models.Q(erased_at__isnull=False),
                 name="invitation_personal_has_contact",
             ),
+            # What makes an anonymous response anonymous: nothing ties its invitation to anyone.
+            models.CheckConstraint(
+                condition=~models.Q(kind="anonymous") | models.Q(contact__isnull=True),
+                name="invitation_anonymous_has_no_contact",
+            ),
             models.UniqueConstraint(
                 fields=["distribution", "contact"],
                 condition=models.Q(distribution__isnull=False),
