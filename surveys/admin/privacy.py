@@ -1,12 +1,10 @@
 """Privacy in admin: export a contact as JSON, erase contacts after a confirmation, the erasure records."""
 
-import json
 import logging
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,16 +15,14 @@ from django.utils.translation import ngettext
 
 from surveys.models import Contact, ContactErasure, SuppressedAddress
 from vocsite.privacy.erasure import contacts_erase
-from vocsite.privacy.export import contact_export
+from vocsite.privacy.export import exports_json
 
 logger = logging.getLogger(__name__)
 
 
 def export_response(contacts: list[Contact], *, file_name: str) -> HttpResponse:
     """A JSON download: one contact's export, or a list of them."""
-    exports = [contact_export(contact=contact) for contact in contacts]
-    body = json.dumps(exports[0] if len(exports) == 1 else exports, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response = HttpResponse(exports_json(contacts), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -1,8 +1,10 @@
 """Everything about a contact as plain data (JSON), read from every model the registry links to contacts."""
 
+import json
 from collections import defaultdict
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -43,6 +45,12 @@ def contact_export(*, contact: Contact) -> dict[str, Any]:
         "contact": person[0] if person else None,
         **sections,
     }
+
+
+def exports_json(contacts: list[Contact]) -> str:
+    """One contact's export, or a list of several, as indented JSON text (UTF-8 kept readable)."""
+    exports = [contact_export(contact=contact) for contact in contacts]
+    return json.dumps(exports[0] if len(exports) == 1 else exports, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
 
 
 def _rows(policy: ModelPrivacy, contact_id: int) -> list[dict[str, Any]]:
