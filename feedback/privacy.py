@@ -217,6 +217,7 @@ register(
 register(ModelPrivacy("feedback.RootCause", not_personal={"name": CONFIGURATION, "name_zh": CONFIGURATION}))
 register(ModelPrivacy("feedback.RoutingRule", not_personal={"name": CONFIGURATION}))
 register(ModelPrivacy("feedback.ResponseRollup", not_personal={"nps_histogram": COUNTS}))
+register(ModelPrivacy("feedback.SurveySummary", not_personal={"figures": "a survey's figures by month, added up"}))
 register(
     ModelPrivacy(
         "feedback.LoopRollup",
