@@ -12,15 +12,8 @@ from django.db.models import Q
 
 from feedback.digests import scrub
 from feedback.models import Answer, DigestDelivery, FollowUp, FollowUpEvent, FollowUpNotification
-from vocsite.privacy.registry import (
-    DataClass,
-    Erase,
-    ErasureBatch,
-    ModelPrivacy,
-    PersonalField,
-    register,
-    register_retention_step,
-)
+from vocsite.privacy import registry
+from vocsite.privacy.registry import DataClass, Erase, ModelPrivacy, PersonalField, fields
 
 CONFIGURATION = "set up by staff; about no customer"
 COUNTS = "counts per day, about no one"
@@ -32,7 +25,7 @@ def _quote_form(text: str) -> str:
     return scrub(" ".join(text.split())).lower()
 
 
-def answer_erase_hook(batch: ErasureBatch) -> int:
+def answer_erase_hook(batch: registry.ErasureBatch) -> int:
     """Remove these answers where stored digests quote them."""
     rows = (
         Answer.objects.filter(pk__in=batch.rows.get("feedback.answer", []))
@@ -83,66 +76,49 @@ def digest_quotes_expire(cutoff: datetime, batch_size: int) -> int:
     return len(old)
 
 
-def notification_erase_hook(batch: ErasureBatch) -> int:
+def notification_erase_hook(batch: registry.ErasureBatch) -> int:
     """Emails about the erased contacts' cases that were still waiting are never sent."""
     return FollowUpNotification.objects.filter(
         pk__in=batch.rows.get("feedback.followupnotification", []), status=FollowUpNotification.Status.PENDING
     ).update(status=FollowUpNotification.Status.FAILED)
 
 
-register(
+registry.register(
     ModelPrivacy(
         "feedback.SurveyResponse",
-        personal=(PersonalField("contact", DataClass.CONTACT_LINK, Erase.NULL),),
+        personal=fields(DataClass.CONTACT_LINK, Erase.NULL, "contact"),
         contact_path="invitation__contact",
         export_as="responses",
         export_related=("survey__name",),
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.Answer",
-        personal=(
-            PersonalField("text", DataClass.FREE_TEXT, Erase.BLANK),
-            PersonalField("key_phrases", DataClass.FREE_TEXT, Erase.BLANK),
-        ),
-        not_personal={
-            "choices": "values of the options the survey offered",
-            "text_language": "a language code",
-        },
+        personal=fields(DataClass.FREE_TEXT, Erase.BLANK, "text", "key_phrases"),
+        not_personal={"choices": "values of the options the survey offered", "text_language": "a language code"},
         contact_path="response__invitation__contact",
         export_as="answers",
         export_parent=("feedback.SurveyResponse", "response_id"),
         export_related=("question__key", "question__text_en"),
         age_field="answered_at",
         erase_hook=answer_erase_hook,
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.AnswerTheme",
         contact_path="answer__response__invitation__contact",
         export_as="themes",
         export_parent=("feedback.Answer", "answer_id"),
         export_related=("theme__name",),
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.FollowUp",
-        personal=(
-            PersonalField("contact", DataClass.CONTACT_LINK, Erase.NULL),
-            PersonalField("resolution_note", DataClass.STAFF_NOTES, Erase.REDACT),
-            PersonalField("shared_note", DataClass.STAFF_NOTES, Erase.REDACT),
-        ),
+        personal=fields(DataClass.CONTACT_LINK, Erase.NULL, "contact")
+        + fields(DataClass.STAFF_NOTES, Erase.REDACT, "resolution_note", "shared_note"),
         contact_path=CASE_PATH,
         export_as="follow_ups",
         export_related=("owner__username", "root_cause__name"),
         age_field="created_at",
         in_use=Q(status__in=FollowUp.OPEN_STATUSES),
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.FollowUpEvent",
         personal=(
@@ -157,39 +133,26 @@ register(
         export_related=("actor__username",),
         age_field="at",
         in_use=Q(follow_up__status__in=FollowUp.OPEN_STATUSES),
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.FollowUpNotification",
-        personal=(
-            PersonalField("recipient", DataClass.EMAIL_CONTENT, Erase.BLANK),
-            PersonalField("reply_to", DataClass.EMAIL_CONTENT, Erase.BLANK),
-            PersonalField("subject", DataClass.EMAIL_CONTENT, Erase.REDACT),
-            PersonalField("body", DataClass.EMAIL_CONTENT, Erase.REDACT),
-            PersonalField("last_error", DataClass.DELIVERY_ERRORS, Erase.BLANK),
-        ),
+        personal=fields(DataClass.EMAIL_CONTENT, Erase.BLANK, "recipient", "reply_to")
+        + fields(DataClass.EMAIL_CONTENT, Erase.REDACT, "subject", "body")
+        + fields(DataClass.DELIVERY_ERRORS, Erase.BLANK, "last_error"),
         contact_path=f"follow_up__{CASE_PATH}",
         export_as="emails",
         export_parent=("feedback.FollowUp", "follow_up_id"),
         age_field="created_at",
         in_use=Q(status=FollowUpNotification.Status.PENDING),
         erase_hook=notification_erase_hook,
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.DigestSubscription",
         # Designers' subscriptions, not customers': deleted in admin when the subscriber leaves.
-        personal=(
-            PersonalField("name", DataClass.SUBSCRIBER_IDENTITY, Erase.DELETE),
-            PersonalField("email", DataClass.SUBSCRIBER_IDENTITY, Erase.DELETE),
-            PersonalField("token", DataClass.CREDENTIAL, Erase.DELETE, export=False),
-        ),
+        personal=fields(DataClass.SUBSCRIBER_IDENTITY, Erase.DELETE, "name", "email")
+        + fields(DataClass.CREDENTIAL, Erase.DELETE, "token", export=False),
         not_personal={"answer_languages": "language codes"},
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.DigestDelivery",
         personal=(
@@ -200,27 +163,21 @@ register(
         ),
         age_field="created_at",
         in_use=Q(status=DigestDelivery.Status.PENDING),
-    )
-)
-register_retention_step(DataClass.DIGEST_QUOTES, digest_quotes_expire)
-register(
+    ),
     ModelPrivacy(
         "feedback.Theme", not_personal={"name": CONFIGURATION, "name_zh": CONFIGURATION, "keywords": CONFIGURATION}
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "feedback.BusinessCalendar",
         not_personal={"name": CONFIGURATION, "workdays": CONFIGURATION, "holidays": CONFIGURATION},
-    )
-)
-register(ModelPrivacy("feedback.RootCause", not_personal={"name": CONFIGURATION, "name_zh": CONFIGURATION}))
-register(ModelPrivacy("feedback.RoutingRule", not_personal={"name": CONFIGURATION}))
-register(ModelPrivacy("feedback.ResponseRollup", not_personal={"nps_histogram": COUNTS}))
-register(ModelPrivacy("feedback.SurveySummary", not_personal={"figures": "a survey's figures by month, added up"}))
-register(
+    ),
+    ModelPrivacy("feedback.RootCause", not_personal={"name": CONFIGURATION, "name_zh": CONFIGURATION}),
+    ModelPrivacy("feedback.RoutingRule", not_personal={"name": CONFIGURATION}),
+    ModelPrivacy("feedback.ResponseRollup", not_personal={"nps_histogram": COUNTS}),
+    ModelPrivacy("feedback.SurveySummary", not_personal={"figures": "a survey's figures by month, added up"}),
     ModelPrivacy(
         "feedback.LoopRollup",
         not_personal={"first_action_buckets": COUNTS, "resolution_buckets": COUNTS, "root_causes": COUNTS},
-    )
+    ),
 )
+registry.register_retention_step(DataClass.DIGEST_QUOTES, digest_quotes_expire)

@@ -12,21 +12,14 @@ from django.db.models import Q
 
 from surveys.models import Contact, ContactErasure, ContactImport, Invitation, InvitationEmail
 from surveys.suppression import addresses_suppress
+from vocsite.privacy import registry
 from vocsite.privacy.erasure import contacts_erase
-from vocsite.privacy.registry import (
-    DataClass,
-    Erase,
-    ErasureBatch,
-    ModelPrivacy,
-    PersonalField,
-    register,
-    register_retention_step,
-)
+from vocsite.privacy.registry import DataClass, Erase, ModelPrivacy, fields
 
 DESIGN = "written by staff for every respondent, about no one in particular"
 
 
-def contact_erase_hook(batch: ErasureBatch) -> int:
+def contact_erase_hook(batch: registry.ErasureBatch) -> int:
     """Keep the addresses only as hashes on the suppression list; remove their rows from stored imports."""
     suppressed = addresses_suppress(addresses=batch.emails) if batch.suppress else 0
     return suppressed + contact_imports_forget(addresses=batch.emails)
@@ -65,7 +58,7 @@ def _without_rows(content: bytes, addresses: set[str]) -> tuple[bytes, bool]:
     return output.getvalue().encode(), True
 
 
-def invitation_erase_hook(batch: ErasureBatch) -> int:
+def invitation_erase_hook(batch: registry.ErasureBatch) -> int:
     """Nothing more is sent for these invitations: waiting emails and invitations are skipped."""
     ids = batch.rows.get("surveys.invitation", [])
     waiting = InvitationEmail.objects.filter(
@@ -92,64 +85,46 @@ def inactive_contacts_erase(cutoff: datetime, batch_size: int) -> int:
     return len(ids)
 
 
-register(
+registry.register(
     ModelPrivacy(
         "surveys.Contact",
-        personal=(
-            PersonalField("email", DataClass.CONTACT_IDENTITY, Erase.HASH),
-            PersonalField("name", DataClass.CONTACT_IDENTITY, Erase.DELETE),
-            PersonalField("external_id", DataClass.CONTACT_IDENTITY, Erase.DELETE),
-            PersonalField("attributes", DataClass.CONTACT_ATTRIBUTES, Erase.DELETE),
-        ),
+        personal=fields(DataClass.CONTACT_IDENTITY, Erase.HASH, "email")
+        + fields(DataClass.CONTACT_IDENTITY, Erase.DELETE, "name", "external_id")
+        + fields(DataClass.CONTACT_ATTRIBUTES, Erase.DELETE, "attributes"),
         contact_path="pk",
         export_as="contact",
         export_related=("account_owner__username",),
         delete_rows=True,
         erase_hook=contact_erase_hook,
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.Invitation",
-        personal=(
-            PersonalField("contact", DataClass.CONTACT_LINK, Erase.NULL),
-            PersonalField("token", DataClass.CREDENTIAL, Erase.ROTATE, export=False),
-            PersonalField("idempotency_key", DataClass.INTEGRATION_KEY, Erase.NULL),
-        ),
+        personal=fields(DataClass.CONTACT_LINK, Erase.NULL, "contact")
+        + fields(DataClass.CREDENTIAL, Erase.ROTATE, "token", export=False)
+        + fields(DataClass.INTEGRATION_KEY, Erase.NULL, "idempotency_key"),
         contact_path="contact",
         export_as="invitations",
         export_related=("survey__name",),
         erased_at_fields=("erased_at",),
         erase_hook=invitation_erase_hook,
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.InvitationEmail",
-        personal=(PersonalField("last_error", DataClass.DELIVERY_ERRORS, Erase.BLANK),),
+        personal=fields(DataClass.DELIVERY_ERRORS, Erase.BLANK, "last_error"),
         not_personal={"note": "a reason code such as 'resend' or 'unsubscribed'"},
         contact_path="invitation__contact",
         export_as="emails",
         export_parent=("surveys.Invitation", "invitation_id"),
         age_field="due_at",
         in_use=Q(status__in=[InvitationEmail.Status.PENDING, InvitationEmail.Status.CLAIMED]),
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.ContactImport",
-        personal=(
-            PersonalField("file_name", DataClass.IMPORT_FILES, Erase.BLANK),
-            # Emptied after the window; an erased contact's rows go at once (contact_erase_hook).
-            PersonalField("content", DataClass.IMPORT_FILES, Erase.BLANK),
-            PersonalField("errors", DataClass.IMPORT_FILES, Erase.BLANK),
-            PersonalField("failure", DataClass.IMPORT_FILES, Erase.BLANK),
-        ),
+        # Emptied after the window; an erased contact's rows go at once (contact_erase_hook).
+        personal=fields(DataClass.IMPORT_FILES, Erase.BLANK, "file_name", "content", "errors", "failure"),
         age_field="created_at",
         in_use=Q(status__in=[ContactImport.Status.PENDING, ContactImport.Status.RUNNING]),
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.Survey",
         not_personal={
@@ -160,9 +135,7 @@ register(
             "thank_you_zh": DESIGN,
             "anonymous_token": "one link shared by everyone; it identifies the survey, not a person",
         },
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.Question",
         not_personal={
@@ -171,28 +144,22 @@ register(
             "choices": DESIGN,
             "show_if_values": "choice values of the survey's own questions",
         },
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.Segment",
         not_personal={"name": DESIGN, "rules": "conditions on attributes, such as plan = gold; about no one person"},
-    )
-)
-register(
+    ),
     ModelPrivacy(
         "surveys.Distribution",
         # The link rows are deleted with the contact.
-        personal=(PersonalField("contacts", DataClass.CONTACT_LINK, Erase.DELETE),),
+        personal=fields(DataClass.CONTACT_LINK, Erase.DELETE, "contacts"),
         not_personal={"name": DESIGN, "reminder_days": "numbers of days"},
-    )
-)
-register(ModelPrivacy("surveys.Team", not_personal={"name": "the name of a group of staff"}))
-register(
+    ),
+    ModelPrivacy("surveys.Team", not_personal={"name": "the name of a group of staff"}),
     ModelPrivacy(
         "surveys.SuppressedAddress",
         not_personal={"address_hash": "a keyed hash: it cannot be turned back into the address"},
-    )
+    ),
+    ModelPrivacy("surveys.ContactErasure", not_personal={"summary": "counts of rows changed"}),
 )
-register_retention_step(DataClass.CONTACT_IDENTITY, inactive_contacts_erase)
-register(ModelPrivacy("surveys.ContactErasure", not_personal={"summary": "counts of rows changed"}))
+registry.register_retention_step(DataClass.CONTACT_IDENTITY, inactive_contacts_erase)

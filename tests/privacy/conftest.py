@@ -90,29 +90,29 @@ def survey(db: Any) -> Survey:
     return make_survey()
 
 
+CUSTOMERS = {
+    "ada": {
+        "email": "Ada.Lovelace@example.org",
+        "name": "Ada Lovelace",
+        "complaint": "The invoice was wrong again, Ada Lovelace here, and nobody called me back.",
+        "phone": "+44 20 7946 0815",
+    },
+    "grace": {
+        "email": "grace@example.net",
+        "name": "Grace Hopper",
+        "complaint": "The invoice was wrong and support never answered my calls.",
+    },
+}
+
+
 @pytest.fixture
 def ada(survey: Survey, chief: Any, django_capture_on_commit_callbacks: Any) -> Story:
-    return live_story(
-        survey=survey,
-        capture=django_capture_on_commit_callbacks,
-        email="Ada.Lovelace@example.org",
-        name="Ada Lovelace",
-        complaint="The invoice was wrong again, Ada Lovelace here, and nobody called me back.",
-        owner=chief,
-        phone="+44 20 7946 0815",
-    )
+    return live_story(survey=survey, capture=django_capture_on_commit_callbacks, owner=chief, **CUSTOMERS["ada"])
 
 
 @pytest.fixture
 def grace(survey: Survey, chief: Any, django_capture_on_commit_callbacks: Any) -> Story:
-    return live_story(
-        survey=survey,
-        capture=django_capture_on_commit_callbacks,
-        email="grace@example.net",
-        name="Grace Hopper",
-        complaint="The invoice was wrong and support never answered my calls.",
-        owner=chief,
-    )
+    return live_story(survey=survey, capture=django_capture_on_commit_callbacks, owner=chief, **CUSTOMERS["grace"])
 
 
 @pytest.fixture

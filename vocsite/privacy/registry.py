@@ -60,6 +60,13 @@ class PersonalField:
     export: bool = True
 
 
+def fields(
+    data_class: DataClass, erase: Erase, *names: str, where: Q | None = None, export: bool = True
+) -> tuple[PersonalField, ...]:
+    """Several fields of one class that erasure treats alike."""
+    return tuple(PersonalField(name, data_class, erase, where=where, export=export) for name in names)
+
+
 @dataclass(frozen=True)
 class ErasureBatch:
     """What an erase hook is told: the contacts, and the rows of every model that are theirs."""
@@ -106,9 +113,10 @@ RetentionStep = Callable[[datetime, int], int]
 _retention_steps: dict[DataClass, list[RetentionStep]] = {}
 
 
-def register(policy: ModelPrivacy) -> None:
-    """Describe one model (called from an app's privacy module)."""
-    _registry[policy.label.lower()] = policy
+def register(*described: ModelPrivacy) -> None:
+    """Describe models (called from an app's privacy module)."""
+    for policy in described:
+        _registry[policy.label.lower()] = policy
 
 
 def register_retention_step(data_class: DataClass, step: RetentionStep) -> None:
