@@ -11,8 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from feedback import digest_delivery
 from feedback.models import DigestDelivery, DigestSubscription
+from surveys.links import private_page
 
 
+@private_page
 @require_http_methods(["GET"])
 def digest_archive(request: HttpRequest, signed: str) -> HttpResponse:
     """Past digests of one subscription; ?period=YYYY-MM-DD opens one."""
@@ -40,6 +42,7 @@ def digest_archive(request: HttpRequest, signed: str) -> HttpResponse:
         return render(request, "feedback/digest/digest.html", context)
 
 
+@private_page
 @csrf_exempt  # the unguessable token is the credential; mail clients POST without a cookie
 @require_http_methods(["GET", "POST"])
 def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:

@@ -1,8 +1,10 @@
 """The public pages a customer answers on, and the staff preview of them.
 
-No login and no session: the unguessable token in the URL is the credential, which is why
-these views are exempt from CSRF (a forger would need the token, and with it could answer
-anyway). Every page works without JavaScript.
+No login and no session: the link is the credential. A request to a token URL (from an email,
+or a survey's shared link) exchanges the token for a cookie and redirects to the link's own
+path without it (surveys.links); the pages are served there. The views are exempt from CSRF:
+the link cookie is SameSite=Lax, so another site's form cannot post with it, and a form posted
+to a token URL already carries the credential. Every page works without JavaScript.
 """
 
 from collections.abc import Sequence
@@ -12,7 +14,6 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -23,7 +24,18 @@ from feedback import answering
 from feedback.answering import AnsweringState, LinkNotFound, PageInvalid, SurveyNotOpen
 from feedback.models import FollowUp
 from surveys import rules
+from surveys.links import (
+    Link,
+    LinkKind,
+    link_cookie_set,
+    link_from_cookie,
+    link_invalid_response,
+    link_redirect,
+    private_page,
+    too_many_failures_response,
+)
 from surveys.models import Language, Question, Survey, localized
+from surveys.ratelimit import link_failures
 
 SUPPORTED_LANGUAGES = {code for code, _label in Language.choices}
 
@@ -64,36 +76,11 @@ def respondent_language(request: HttpRequest, state: AnsweringState | None = Non
     return answering.language_for(state, chosen=chosen_language(request), browser=browser_language(request))
 
 
-def problem_page(request: HttpRequest, *, kind: str, status: int, language: str | None = None) -> HttpResponse:
-    """A friendly page for a link that cannot be answered, in the respondent's language."""
-    with translation.override(language or respondent_language(request)):
-        titles = {
-            "not_found": _("This link is not valid"),
-            "closed": _("This survey is closed"),
-            "not_open": _("This survey is not open yet"),
-        }
-        bodies = {
-            "not_found": _(
-                "We could not find a survey for this link. Please check that you copied the whole link from the email."
-            ),
-            "closed": _("Thank you for your interest. This survey no longer accepts answers."),
-            "not_open": _("This survey has not started yet. Please try again later."),
-        }
-        context = {"title": titles[kind], "body": bodies[kind], "language": translation.get_language()}
-        return render(request, "feedback/problem.html", context, status=status)
-
-
-def not_open_page(request: HttpRequest, survey: Survey, language: str) -> HttpResponse:
-    if survey.status == Survey.Status.CLOSED:
-        return problem_page(request, kind="closed", status=410, language=language)
-    return problem_page(request, kind="not_open", status=404, language=language)
-
-
-def _page_url(name: str, token: str, *, language: str, page: int | None = None) -> str:
+def _page_url(link: Link, page_name: str = "", *, language: str, page: int | None = None) -> str:
     query: dict[str, Any] = {"lang": language}
     if page is not None:
         query["page"] = page
-    return f"{reverse(name, args=[token])}?{urlencode(query)}"
+    return f"{link.path}{page_name}?{urlencode(query)}"
 
 
 def _int_param(params: QueryDict, name: str) -> int | None:
@@ -103,107 +90,205 @@ def _int_param(params: QueryDict, name: str) -> int | None:
         return None
 
 
+def _opens(state: AnsweringState) -> bool:
+    """Whether a link leads anywhere: a finished response (its thanks and status), or an open survey."""
+    return state.completed or state.survey.accepts_answers()
+
+
+# --- token URLs: look the token up, exchange it for the link cookie, redirect -----------------
+
+
+def _exchange(request: HttpRequest, link: Link, *, page: str = "") -> HttpResponse:
+    """The link's cookie and a redirect to its page, or the one failure page (counted per address)."""
+    try:
+        if link.kind == LinkKind.ANONYMOUS:
+            state = answering.answering_state_for_anonymous(survey_token=link.token)
+        else:
+            state = answering.answering_state_for_token(token=link.token)
+    except LinkNotFound:
+        state = None
+    if state is None or not _opens(state):
+        link_failures.record(request)
+        return link_invalid_response(request)
+    return link_redirect(request, link, page=page)
+
+
+@private_page
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    """A personal (or continued anonymous) link: show the current page, or save a page."""
-    if request.method == "POST":
-        return _answer_post(request, token)
+    """A personal link from an email: exchanged for the link cookie (a POST is saved first)."""
+    if link_failures.blocked(request):
+        return too_many_failures_response(request)
+    link = Link(LinkKind.INVITATION, token)
+    if request.method == "GET":
+        return _exchange(request, link)
+    # A form rendered before links moved to cookies still posts here: save it, then move on.
     try:
-        state = answering.answering_state_for_token(token=token)
-    except LinkNotFound:
-        return problem_page(request, kind="not_found", status=404)
+        response = _answer_post(request, link)
+    except (LinkNotFound, SurveyNotOpen):
+        link_failures.record(request)
+        return link_invalid_response(request)
+    link_cookie_set(response, link)
+    return response
+
+
+@private_page
+@require_http_methods(["GET"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    """The thank-you link of a personal link: exchanged for the link cookie."""
+    if link_failures.blocked(request):
+        return too_many_failures_response(request)
+    return _exchange(request, Link(LinkKind.INVITATION, token), page="thanks/")
+
+
+@private_page
+@require_http_methods(["GET"])
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    """The status link of the customer-resolution email: exchanged for the link cookie."""
+    if link_failures.blocked(request):
+        return too_many_failures_response(request)
+    return _exchange(request, Link(LinkKind.INVITATION, token), page="status/")
+
+
+@private_page
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def anonymous(request: HttpRequest, survey_token: str) -> HttpResponse:
+    """A survey's shared link: exchanged for the link cookie (a POST is saved first)."""
+    if link_failures.blocked(request):
+        return too_many_failures_response(request)
+    link = Link(LinkKind.ANONYMOUS, survey_token)
+    if request.method == "GET":
+        return _exchange(request, link)
+    try:
+        return _anonymous_post(request, link)
+    except (LinkNotFound, SurveyNotOpen):
+        link_failures.record(request)
+        return link_invalid_response(request)
+
+
+# --- the link's pages, reached with its cookie ---------------------------------------------------
+
+
+@private_page
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def link_page(request: HttpRequest, key: str) -> HttpResponse:
+    """The survey page of a link: show where the respondent is, or save a page."""
+    link = link_from_cookie(request, key=key)
+    if link is None:
+        return link_invalid_response(request)
+    try:
+        if link.kind == LinkKind.ANONYMOUS:
+            if request.method == "POST":
+                return _anonymous_post(request, link)
+            return _anonymous_get(request, link)
+        if request.method == "POST":
+            return _answer_post(request, link)
+        return _answer_get(request, link)
+    except (LinkNotFound, SurveyNotOpen):
+        return link_invalid_response(request)
+
+
+def _answer_get(request: HttpRequest, link: Link) -> HttpResponse:
+    state = answering.answering_state_for_token(token=link.token)
     language = respondent_language(request, state)
     if state.completed:
-        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=language))
+        return HttpResponseRedirect(_page_url(link, "thanks/", language=language))
     if not state.survey.accepts_answers():
-        return not_open_page(request, state.survey, language)
+        raise SurveyNotOpen
     answering.invitation_mark_opened(invitation=state.invitation)
     page = _int_param(request.GET, "page")
     if page not in state.pages() or page > state.resume_page():
         page = state.resume_page()
-    return _render_page(request, state, page=page, language=language, action=request.path)
+    return _render_page(request, state, page=page, language=language, action=link.path)
 
 
-def _answer_post(request: HttpRequest, token: str) -> HttpResponse:
+def _answer_post(request: HttpRequest, link: Link) -> HttpResponse:
     page = _int_param(request.POST, "page") or 1
     try:
         saved = answering.response_save_page(
-            token=token,
+            token=link.token,
             page=page,
             data=_lists(request.POST),
             language=chosen_language(request),
             browser_language=browser_language(request),
         )
-    except LinkNotFound:
-        return problem_page(request, kind="not_found", status=404)
-    except SurveyNotOpen:
-        state = answering.answering_state_for_token(token=token)
-        return not_open_page(request, state.survey, respondent_language(request, state))
     except PageInvalid as invalid:
-        state = answering.answering_state_for_token(token=token)
+        state = answering.answering_state_for_token(token=link.token)
         language = respondent_language(request, state)
         if "" in invalid.errors and invalid.errors[""].code == "wrong_page":
-            return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
-        return _render_page(request, state, page=page, language=language, action=request.path, invalid=invalid)
-    return _after_save(token, saved)
+            return HttpResponseRedirect(_page_url(link, language=language))
+        return _render_page(request, state, page=page, language=language, action=link.path, invalid=invalid)
+    return _after_save(link, saved)
 
 
-def _after_save(token: str, saved: answering.PageSaved) -> HttpResponse:
+def _after_save(link: Link, saved: answering.PageSaved) -> HttpResponse:
     if saved.completed:
-        return HttpResponseRedirect(_page_url("feedback:thanks", token, language=saved.language))
-    return HttpResponseRedirect(_page_url("feedback:answer", token, language=saved.language, page=saved.next_page))
+        return HttpResponseRedirect(_page_url(link, "thanks/", language=saved.language))
+    return HttpResponseRedirect(_page_url(link, language=saved.language, page=saved.next_page))
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def anonymous(request: HttpRequest, survey_token: str) -> HttpResponse:
-    """The survey's shared link: each person who saves a first page gets a link of their own."""
-    try:
-        state = answering.answering_state_for_anonymous(survey_token=survey_token)
-    except LinkNotFound:
-        return problem_page(request, kind="not_found", status=404)
+def _anonymous_get(request: HttpRequest, link: Link) -> HttpResponse:
+    state = answering.answering_state_for_anonymous(survey_token=link.token)
+    if not state.survey.accepts_answers():
+        raise SurveyNotOpen
+    language = respondent_language(request, state)
+    return _render_page(request, state, page=state.resume_page(), language=language, action=link.path)
+
+
+def _anonymous_post(request: HttpRequest, link: Link) -> HttpResponse:
+    """Save an anonymous respondent's first page; they continue on a personal link of their own."""
+    state = answering.answering_state_for_anonymous(survey_token=link.token)
     language = respondent_language(request, state)
     if not state.survey.accepts_answers():
-        return not_open_page(request, state.survey, language)
-    if request.method == "GET":
-        return _render_page(request, state, page=state.resume_page(), language=language, action=request.path)
+        raise SurveyNotOpen
     try:
         token, saved = answering.response_save_anonymous_page(
-            survey_token=survey_token, data=_lists(request.POST), language=language
+            survey_token=link.token, data=_lists(request.POST), language=language
         )
     except PageInvalid as invalid:
         return _render_page(
-            request, state, page=state.resume_page(), language=language, action=request.path, invalid=invalid
+            request, state, page=state.resume_page(), language=language, action=link.path, invalid=invalid
         )
-    return _after_save(token, saved)
+    personal = Link(LinkKind.INVITATION, token)
+    response = _after_save(personal, saved)
+    link_cookie_set(response, personal)
+    return response
 
 
-def _completed_response(request: HttpRequest, token: str) -> tuple[AnsweringState, str] | HttpResponse:
-    """The state of a finished response and its language, or the page to show instead."""
+def _completed_response(request: HttpRequest, key: str) -> tuple[Link, AnsweringState, str] | HttpResponse:
+    """The link, state and language of a finished response, or the page to show instead."""
+    link = link_from_cookie(request, key=key)
+    if link is None or link.kind != LinkKind.INVITATION:
+        return link_invalid_response(request)
     try:
-        state = answering.answering_state_for_token(token=token)
+        state = answering.answering_state_for_token(token=link.token)
     except LinkNotFound:
-        return problem_page(request, kind="not_found", status=404)
+        return link_invalid_response(request)
     language = respondent_language(request, state)
     if not state.completed:
-        return HttpResponseRedirect(_page_url("feedback:answer", token, language=language))
-    return state, language
+        if not state.survey.accepts_answers():
+            return link_invalid_response(request)
+        return HttpResponseRedirect(_page_url(link, language=language))
+    return link, state, language
 
 
+@private_page
 @require_http_methods(["GET"])
-def thanks(request: HttpRequest, token: str) -> HttpResponse:
+def link_thanks(request: HttpRequest, key: str) -> HttpResponse:
     """The thank-you page, in the language the person answered in."""
-    found = _completed_response(request, token)
+    found = _completed_response(request, key)
     if isinstance(found, HttpResponse):
         return found
-    state, language = found
+    link, state, language = found
     with translation.override(language):
         message = localized(state.survey, "thank_you", language) or _("Thank you for your answers.")
         context = {
             "title": localized(state.survey, "title", language),
             "message": message,
-            "status_url": _page_url("feedback:status", token, language=language),
+            "status_url": _page_url(link, "status/", language=language),
             "language": language,
             "languages": _language_links(request, language),
         }
@@ -365,13 +450,14 @@ def _branch_note(question: Question, questions: Sequence[Question]) -> str:
     }
 
 
+@private_page
 @require_http_methods(["GET"])
-def status(request: HttpRequest, token: str) -> HttpResponse:
+def link_status(request: HttpRequest, key: str) -> HttpResponse:
     """What became of the customer's feedback: received, being handled by (first name), resolved."""
-    found = _completed_response(request, token)
+    found = _completed_response(request, key)
     if isinstance(found, HttpResponse):
         return found
-    state, language = found
+    _link, state, language = found
     follow_up = FollowUp.objects.select_related("owner").filter(response=state.response).first()
     with translation.override(language):
         context = {

@@ -1,10 +1,18 @@
-"""A sending rate limit per minute shared by every worker, through Redis when there is one."""
+"""Rate limits shared by every process: sending per minute, and failed link lookups per client."""
 
+import logging
 import time
 from collections import defaultdict
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from redis.exceptions import RedisError
+
+from vocsite.clientaddress import address_bucket, client_address
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 _local_counts: dict[str, int] = defaultdict(int)
@@ -35,3 +43,42 @@ class SendRateLimiter:
         """Return when one more message may be sent, sleeping into the next window if needed."""
         while not self.try_acquire():
             time.sleep(WINDOW_SECONDS - time.time() % WINDOW_SECONDS + 0.01)
+
+
+class LinkFailures:
+    """Failed link lookups per client address in fixed windows, shared by all web processes.
+
+    A client that keeps opening links that do not exist is guessing tokens: once it reaches
+    LINK_FAILURE_LIMIT within LINK_FAILURE_WINDOW_SECONDS, its link lookups wait out the window.
+    The counts live in the cache (Redis in production); if that is down, nobody is blocked.
+    """
+
+    PREFIX = "link-failures"
+
+    def _key(self, request: HttpRequest) -> str:
+        return f"{self.PREFIX}:{address_bucket(client_address(request))}"
+
+    def blocked(self, request: HttpRequest) -> bool:
+        """Whether this client has used up its failed lookups for now."""
+        try:
+            return int(cache.get(self._key(request), 0)) >= settings.LINK_FAILURE_LIMIT
+        except RedisError:
+            logger.warning("link rate limit unavailable: cache down", exc_info=True)
+            return False
+
+    def record(self, request: HttpRequest) -> None:
+        """Count one failed lookup; the window starts with the first failure."""
+        key = self._key(request)
+        try:
+            cache.add(key, 0, timeout=settings.LINK_FAILURE_WINDOW_SECONDS)
+            cache.incr(key)
+        except ValueError:
+            pass  # the window ended between add and incr: this failure starts no new one
+        except RedisError:
+            logger.warning("link rate limit unavailable: cache down", exc_info=True)
+
+    def reset(self, request: HttpRequest) -> None:
+        cache.delete(self._key(request))
+
+
+link_failures = LinkFailures()

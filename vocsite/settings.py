@@ -7,11 +7,13 @@ a malformed value surface later as a confusing error.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -94,13 +96,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "axes",
+    "csp",
     "surveys",
     "feedback",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "vocsite.middleware.RejectNulInQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vocsite.urls"
@@ -170,6 +178,18 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Admin login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is locked for AXES_COOLOFF_MINUTES. Counting the pair, not the
+# username alone, keeps a stranger from locking an administrator out from anywhere.
+AUTHENTICATION_BACKENDS = ["vocsite.auth.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "vocsite.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "vocsite.clientaddress.client_address"
+AXES_VERBOSE = False
 
 # Email: with no EMAIL_URL, every message is written as a file a person can open in var/mail.
 EMAIL_URL = env_url("EMAIL_URL", "", schemes=("smtp", "smtps", "file", "console"))
@@ -297,9 +317,70 @@ CELERY_BEAT_SCHEDULE["privacy-retention"] = {
 # Free-text answers are capped before they are stored or analysed.
 ANSWER_TEXT_MAX_LENGTH = env_int("ANSWER_TEXT_MAX_LENGTH", 5000, minimum=100)
 
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
+# Bodies: a form or JSON body larger than this is refused with a 400 before it is parsed (file
+# uploads are limited by their own check); JSON nested deeper than API_JSON_MAX_DEPTH is refused.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=65_536)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000, minimum=100)
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32, minimum=4)
+
+# Client addresses (rate limits, login lockout): behind N reverse proxies that each append to
+# X-Forwarded-For, the client is the Nth address from the right; 0 trusts no header.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Shared state between processes (the failed-link rate limit): Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "vocsite-cache",
+            # A Redis outage must not hang a page: give up fast (the limiter then lets requests through).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Survey links: the token in an email link is exchanged for a signed cookie scoped to that
+# link's path, and the browser is sent on to a URL without the token. A client address whose
+# lookups fail LINK_FAILURE_LIMIT times within LINK_FAILURE_WINDOW_SECONDS waits out the window.
+LINK_COOKIE_MAX_AGE = env_int("LINK_COOKIE_MAX_AGE_DAYS", 90, minimum=1) * 24 * 3600
+LINK_FAILURE_LIMIT = env_int("LINK_FAILURE_LIMIT", 20, minimum=1)
+LINK_FAILURE_WINDOW_SECONDS = env_int("LINK_FAILURE_WINDOW_SECONDS", 600, minimum=1)
+
+# Security headers. HSTS and the HTTPS redirect only make sense for a site served over HTTPS.
+HTTPS = SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS and not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS and not DEBUG else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading commits the whole registrable domain to HTTPS in browsers: an owner's choice.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content security policy (django-csp): no inline script or event handler anywhere, nothing
+# from other origins, no framing. Inline styles stay allowed: the admin, the dashboard's SVG
+# charts and the digest (an email template, so styled inline) use them, and every page escapes
+# what people typed, so a style cannot be injected without an HTML injection to carry it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Every handler masks email addresses and link tokens (vocsite.privacy.logs); Celery's own
 # handlers get the same filter (vocsite.celery), and gunicorn's through the Procfile.

@@ -30,5 +30,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
 ]
 
+handler400 = "vocsite.errors.bad_request"
+
 admin.site.site_header = "vocsite"
 admin.site.site_title = "vocsite"

@@ -1,5 +1,6 @@
 """The public answering pages: one-click scores, pages, languages, and every kind of bad input."""
 
+import re
 from typing import Any
 
 import pytest
@@ -7,6 +8,7 @@ from django.test import Client
 
 from feedback.models import Answer, SurveyResponse
 from surveys import services
+from surveys.links import Link, LinkKind
 from surveys.models import Invitation
 from tests.conftest import make_contact, make_invitation, make_survey, make_ten_question_survey
 from tests.survey_data import TEN_ANSWERS
@@ -15,19 +17,32 @@ pytestmark = pytest.mark.django_db
 
 
 def url(invitation: Invitation) -> str:
+    """The token URL of the email."""
     return f"/s/{invitation.token}/"
 
 
+def page_url(invitation: Invitation) -> str:
+    """The URL the email link leads to once its token is in the link cookie."""
+    return Link(LinkKind.INVITATION, invitation.token).path
+
+
+def open_link(client: Client, invitation: Invitation, query: dict[str, str] | None = None) -> Any:
+    """Open the email link as a browser does: the token becomes a cookie, then the page is shown."""
+    return client.get(url(invitation), query or {}, follow=True)
+
+
 def post(client: Client, invitation: Invitation, data: dict[str, Any]) -> Any:
-    return client.post(url(invitation), data)
+    client.get(url(invitation))
+    return client.post(page_url(invitation), data)
 
 
 def test_a_score_link_preselects_the_score_but_saves_nothing(client: Client) -> None:
     invitation = make_invitation()
 
-    page = client.get(url(invitation), {"score": "9"})
+    page = open_link(client, invitation, {"score": "9"})
 
     assert page.status_code == 200
+    assert page.redirect_chain == [(f"{page_url(invitation)}?score=9", 302)]
     assert 'name="q_nps" value="9" checked' in page.content.decode()
     assert not SurveyResponse.objects.exists()
     invitation.refresh_from_db()
@@ -40,7 +55,7 @@ def test_confirming_the_score_saves_it_and_moves_to_the_branch_question(client: 
     answer = post(client, invitation, {"page": "1", "q_nps": "9"})
 
     assert answer.status_code == 302
-    assert answer["Location"] == f"{url(invitation)}?lang=en&page=2"
+    assert answer["Location"] == f"{page_url(invitation)}?lang=en&page=2"
     next_page = client.get(answer["Location"]).content.decode()
     assert "What did you love most?" in next_page
     assert "What disappointed you most?" not in next_page
@@ -64,7 +79,7 @@ def test_a_half_finished_survey_resumes_where_it_was_left(client: Client) -> Non
     invitation = make_invitation()
     post(client, invitation, {"page": "1", "q_nps": "5"})
 
-    later = client.get(url(invitation))
+    later = open_link(client, invitation)
 
     assert "What disappointed you most?" in later.content.decode()
     assert 'name="page" value="2"' in later.content.decode()
@@ -74,16 +89,16 @@ def test_a_completed_link_goes_straight_to_the_thank_you_page(client: Client) ->
     invitation = make_invitation(survey=make_ten_question_survey())
     post(client, invitation, TEN_ANSWERS)
 
-    again = client.get(url(invitation))
+    again = open_link(client, invitation)
 
-    assert again.status_code == 302
-    assert "/thanks/" in again["Location"]
+    assert again.redirect_chain[-1] == (f"{page_url(invitation)}thanks/?lang=en", 302)
+    assert "See what becomes of your feedback" in again.content.decode()
 
 
 def test_the_page_is_in_the_contacts_language(client: Client) -> None:
     invitation = make_invitation(contact=make_contact(language="zh-hans"))
 
-    page = client.get(url(invitation)).content.decode()
+    page = open_link(client, invitation).content.decode()
 
     assert "您有多大可能向朋友或同事推荐我们？" in page
     assert 'lang="zh-Hans"' in page
@@ -92,7 +107,7 @@ def test_the_page_is_in_the_contacts_language(client: Client) -> None:
 def test_without_a_contact_language_the_browser_language_is_used(client: Client) -> None:
     survey = make_survey(anonymous_link_enabled=True)
 
-    page = client.get(f"/a/{survey.anonymous_token}/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    page = client.get(f"/a/{survey.anonymous_token}/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9", follow=True)
 
     assert "您有多大可能向朋友或同事推荐我们？" in page.content.decode()
 
@@ -100,7 +115,7 @@ def test_without_a_contact_language_the_browser_language_is_used(client: Client)
 def test_the_language_can_be_switched_on_the_page(client: Client) -> None:
     invitation = make_invitation(contact=make_contact(language="zh-hans"))
 
-    page = client.get(url(invitation), {"lang": "en"}).content.decode()
+    page = open_link(client, invitation, {"lang": "en"}).content.decode()
 
     assert "How likely are you to recommend us" in page
 
@@ -108,8 +123,10 @@ def test_the_language_can_be_switched_on_the_page(client: Client) -> None:
 def test_an_anonymous_link_gives_each_respondent_a_link_of_their_own(client: Client) -> None:
     survey = make_survey(anonymous_link_enabled=True)
 
-    first = client.post(f"/a/{survey.anonymous_token}/", {"q_nps": "10"})
-    second = client.post(f"/a/{survey.anonymous_token}/", {"q_nps": "0"})
+    shared = client.get(f"/a/{survey.anonymous_token}/")
+    first = client.post(shared["Location"], {"q_nps": "10"})
+    client.get(f"/a/{survey.anonymous_token}/")
+    second = client.post(shared["Location"], {"q_nps": "0"})
 
     assert first.status_code == second.status_code == 302
     assert first["Location"] != second["Location"]
@@ -148,7 +165,7 @@ def test_a_bad_score_is_explained_on_the_page_and_saves_nothing(client: Client, 
 def test_a_bad_score_in_an_email_link_is_explained(client: Client) -> None:
     invitation = make_invitation()
 
-    page = client.get(url(invitation), {"score": "42"})
+    page = open_link(client, invitation, {"score": "42"})
 
     assert page.status_code == 400
     assert "Please choose a number from 0 to 10." in page.content.decode()
@@ -192,7 +209,7 @@ def test_script_looking_text_is_stored_as_text_and_shown_escaped(client: Client)
     post(client, invitation, {"page": "1", "q_nps": "1"})
     post(client, invitation, {"page": "2", "q_disappointed": "<script>alert(1)</script>"})
 
-    page = client.get(url(invitation), {"page": "2"}).content.decode()
+    page = open_link(client, invitation, {"page": "2"}).content.decode()
 
     assert Answer.objects.get(question__key="disappointed").text == "<script>alert(1)</script>"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -205,7 +222,7 @@ def test_skipping_ahead_to_a_later_page_goes_back_to_the_current_one(client: Cli
     jump = post(client, invitation, {"page": "3", "q_may_contact": "yes"})
 
     assert jump.status_code == 302
-    assert "page=" not in jump["Location"]
+    assert jump["Location"] == f"{page_url(invitation)}?lang=en"
     assert not SurveyResponse.objects.exists()
 
 
@@ -227,25 +244,38 @@ def test_an_unknown_token_shows_a_friendly_not_found_page(client: Client, method
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_a_closed_survey_shows_a_friendly_closed_page(client: Client, method: str) -> None:
+def test_a_closed_survey_shows_the_friendly_not_valid_page_and_saves_nothing(client: Client, method: str) -> None:
     survey = make_survey()
     invitation = make_invitation(survey=survey)
     services.survey_close(survey=survey)
 
     page = getattr(client, method)(url(invitation), {"page": "1", "q_nps": "9"})
 
-    assert page.status_code == 410
-    assert "This survey is closed" in page.content.decode()
+    assert page.status_code == 404
+    assert "This link is not valid" in page.content.decode()
     assert not SurveyResponse.objects.exists()
 
 
-def test_a_draft_survey_is_not_open_yet(client: Client) -> None:
+def test_a_survey_closed_half_way_keeps_the_saved_answers_and_says_the_link_no_longer_works(client: Client) -> None:
+    survey = make_survey()
+    invitation = make_invitation(survey=survey)
+    post(client, invitation, {"page": "1", "q_nps": "4"})
+    services.survey_close(survey=survey)
+
+    page = client.post(page_url(invitation), {"page": "2", "q_disappointed": "Slow"})
+
+    assert page.status_code == 404
+    assert "This link is not valid" in page.content.decode()
+    assert list(Answer.objects.values_list("question__key", "number")) == [("nps", 4)]
+
+
+def test_a_draft_survey_link_is_not_valid_yet(client: Client) -> None:
     invitation = make_invitation(survey=make_survey(live=False))
 
     page = client.get(url(invitation))
 
     assert page.status_code == 404
-    assert "This survey is not open yet" in page.content.decode()
+    assert "This link is not valid" in page.content.decode()
 
 
 def test_the_friendly_pages_exist_in_chinese(client: Client) -> None:
@@ -259,18 +289,18 @@ def test_public_urls_never_contain_database_ids(client: Client) -> None:
 
     answer = post(client, invitation, {"page": "1", "q_nps": "9"})
 
-    response_id = str(SurveyResponse.objects.get().pk)
-    assert f"/{response_id}/" not in answer["Location"]
-    assert str(invitation.pk) not in answer["Location"].split("?")[0].replace(invitation.token, "")
+    path, _query = answer["Location"].split("?")
+    assert re.fullmatch(r"/r/[0-9a-f]{32}/", path)
+    assert path == page_url(invitation)
 
 
 def test_a_thank_you_page_before_finishing_sends_the_person_back(client: Client) -> None:
     invitation = make_invitation()
 
-    early = client.get(f"{url(invitation)}thanks/")
+    early = client.get(f"{url(invitation)}thanks/", follow=True)
 
-    assert early.status_code == 302
-    assert early["Location"].startswith(url(invitation))
+    assert early.redirect_chain == [(f"{page_url(invitation)}thanks/", 302), (f"{page_url(invitation)}?lang=en", 302)]
+    assert early.status_code == 200
 
 
 def test_staff_can_preview_a_survey_and_respondents_cannot(admin_client: Client) -> None:
