@@ -56,7 +56,10 @@ class LinkFailures:
     PREFIX = "link-failures"
 
     def _key(self, request: HttpRequest) -> str:
-        return f"{self.PREFIX}:{address_bucket(client_address(request))}"
+        return self._address_key(client_address(request))
+
+    def _address_key(self, address: str) -> str:
+        return f"{self.PREFIX}:{address_bucket(address)}"
 
     def blocked(self, request: HttpRequest) -> bool:
         """Whether this client has used up its failed lookups for now."""
@@ -77,8 +80,9 @@ class LinkFailures:
         except RedisError:
             logger.warning("link rate limit unavailable: cache down", exc_info=True)
 
-    def reset(self, request: HttpRequest) -> None:
-        cache.delete(self._key(request))
+    def reset_address(self, address: str) -> None:
+        """Forget the failures counted against an address (tests, or an administrator's shell)."""
+        cache.delete(self._address_key(address))
 
 
 link_failures = LinkFailures()

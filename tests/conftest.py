@@ -126,3 +126,11 @@ def _starting_data(request: pytest.FixtureRequest) -> None:
 
     themes_ensure(Theme)
     loop_defaults_ensure(RootCause, RoutingRule)
+
+
+@pytest.fixture(autouse=True)
+def _link_failures_forgotten() -> None:
+    """Every test starts with no failed link lookups counted against the test client's address."""
+    from surveys.ratelimit import link_failures
+
+    link_failures.reset_address("127.0.0.1")

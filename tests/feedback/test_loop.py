@@ -202,7 +202,7 @@ def test_resolving_tells_the_customer_in_their_language_and_the_status_page_show
     response = complete(1, contact=contact, text="发票开错了", capture=django_capture_on_commit_callbacks)
     follow_up = FollowUp.objects.get(response=response)
     status_path = f"/s/{response.invitation.token}/status/"
-    handling = Client().get(status_path).content.decode()
+    handling = Client().get(status_path, follow=True).content.decode()
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -219,7 +219,7 @@ def test_resolving_tells_the_customer_in_their_language_and_the_status_page_show
     email = mail.outbox[0]
     assert (email.to, email.reply_to) == ([contact.email], ["lin@corp.example"])
     assert "我们已更正发票。" in email.body and "发票开错了" in email.body
-    resolved = Client().get(status_path).content.decode()
+    resolved = Client().get(status_path, follow=True).content.decode()
     assert "我们已更正发票。" in resolved
     assert "Fixed the invoice" not in resolved
 

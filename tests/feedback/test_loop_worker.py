@@ -75,7 +75,7 @@ def test_a_detractor_is_followed_up_reminded_escalated_resolved_and_told(
     told = next(m for m in smtp_sink.messages if str(m["To"]) == "customer@example.com")
     assert str(told["Reply-To"]) == "owner@corp.example"
     assert "We added two people" in told.get_content()
-    status_page = Client().get(f"/s/{invitation.token}/status/").content.decode()
+    status_page = Client().get(f"/s/{invitation.token}/status/", follow=True).content.decode()
     assert "Resolved" in status_page and "We added two people" in status_page
     report = StringIO()
     call_command("loop_check", "--grace-minutes=0", stdout=report)

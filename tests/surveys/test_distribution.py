@@ -177,7 +177,7 @@ def test_the_figures_count_each_outcome(django_capture_on_commit_callbacks: Any)
     distributions.distribution_schedule(distribution=make_distribution(contacts=people))
     run_tick(django_capture_on_commit_callbacks)
     first = Invitation.objects.get(contact=people[0])
-    Client().get(f"/s/{first.token}/")
+    Client().get(f"/s/{first.token}/", follow=True)
     response_save_page(token=first.token, page=1, data={"q_nps": ["10"]}, language="en")
     response_save_page(token=first.token, page=2, data={}, language="en")
     response_save_page(token=first.token, page=3, data={}, language="en")
@@ -216,16 +216,34 @@ def test_the_unsubscribe_link_asks_first_and_one_click_post_unsubscribes() -> No
     token = Invitation.objects.get().token
     client = Client()
 
-    asked = client.get(f"/u/{token}/")
+    asked = client.get(f"/u/{token}/", follow=True)
     contact.refresh_from_db()
     assert asked.status_code == 200 and contact.unsubscribed_at is None
     assert "退订" in asked.content.decode()
-    done = client.post(f"/u/{token}/", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert token not in asked.redirect_chain[-1][0]
+    done = Client().post(
+        f"/u/{token}/", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
 
     contact.refresh_from_db()
     assert done.status_code == 200
     assert contact.unsubscribed_at is not None
     assert client.get("/u/unknown-token/").status_code == 404
+
+
+def test_confirming_on_the_unsubscribe_page_unsubscribes() -> None:
+    contact = make_contact()
+    distributions.distribution_schedule(distribution=make_distribution(contacts=[contact]))
+    distributions.distribution_materialise(distribution_id=Distribution.objects.get().pk, now=timezone.now())
+    client = Client()
+    asked = client.get(f"/u/{Invitation.objects.get().token}/")
+
+    done = client.post(asked["Location"])
+
+    contact.refresh_from_db()
+    assert done.status_code == 200
+    assert "You are unsubscribed" in done.content.decode()
+    assert contact.unsubscribed_at is not None
 
 
 @pytest.fixture
