@@ -1,6 +1,6 @@
 """Benchmark: completed 10-question submissions through the public endpoint, under gunicorn on PostgreSQL.
 
-Runs the real POST /s/<token>/ at 16 and 64 concurrent connections beside a baseline measured in the
+Runs the real POST a browser sends, to a link's page /r/<key>/ with its link cookie, at 16 and 64 concurrent connections beside a baseline measured in the
 same run: the same rows (one response, ten answers) inserted in one transaction per submission straight
 through psycopg2 at 16 connections. It sets itself up (its own database, migrations, seed data, a
 gunicorn subprocess on a free port of 127.0.0.1) and drops the database at the end.
@@ -75,9 +75,13 @@ PROFILES = {"quick": Profile(submissions=300, warmup=20, max_seconds=8), "full":
 
 @dataclass(frozen=True)
 class Invite:
+    """A personal invitation, with the page and cookie a browser has once it opened the email link."""
+
     id: int
     token: str
     contact_id: int
+    path: str
+    cookie: str
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,7 @@ def read_stats(admin: Any) -> Stats:
 def seed(sizes: dict[str, int]) -> dict[str, list[Invite]]:
     """A live 10-question survey and one contact with a personal invitation per planned submission."""
     from surveys import services
+    from surveys.links import Link, LinkKind, link_cookie_value
     from surveys.models import Contact, Invitation
 
     questions = [{"position": index, **question} for index, question in enumerate(QUESTIONS)]
@@ -280,7 +285,11 @@ def seed(sizes: dict[str, int]) -> dict[str, list[Invite]]:
         [Invitation(survey=survey, contact=contact, kind=Invitation.Kind.PERSONAL) for contact in contacts],
         batch_size=2000,
     )
-    invites = [Invite(inv.pk, inv.token, inv.contact_id) for inv in invitations]
+    links = [Link(LinkKind.INVITATION, inv.token) for inv in invitations]
+    invites = [
+        Invite(inv.pk, inv.token, inv.contact_id, link.path, link_cookie_value(link))
+        for inv, link in zip(invitations, links, strict=True)
+    ]
     pools: dict[str, list[Invite]] = {}
     start = 0
     for name, size in sizes.items():
@@ -347,9 +356,12 @@ def probe_statements(invites: list[Invite]) -> tuple[list[str], int, list[str], 
         saved = response_save_page(token=invites[0].token, page=1, data=data, language="en")
     if not saved.completed:
         raise SystemExit("probe: response_save_page did not complete the response")
+    from surveys.links import COOKIE_NAME
+
     client = Client(HTTP_HOST=HOST)
+    client.cookies[COOKIE_NAME] = invites[1].cookie
     with CaptureQueriesContext(connection) as request:
-        response = client.post(f"/s/{invites[1].token}/", BODY, content_type="application/x-www-form-urlencoded")
+        response = client.post(invites[1].path, BODY, content_type="application/x-www-form-urlencoded")
     if response.status_code != 302 or "/thanks/" not in response["Location"]:
         raise SystemExit(f"probe: POST answered {response.status_code} {response.get('Location', '')}")
     return (*classify(service.captured_queries), *classify(request.captured_queries))
@@ -488,13 +500,14 @@ def cpu_split(
 
 
 def build_requests(invites: list[Invite], port: int) -> deque[tuple[Invite, bytes]]:
-    """Pre-encoded POSTs, one per fresh invitation."""
+    """Pre-encoded POSTs, one per fresh invitation, each to its link's page with its link cookie."""
     head = (
-        "POST /s/{token}/ HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        "Content-Length: {length}\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Cookie: vocsite_link={cookie}\r\nContent-Length: {length}\r\n\r\n"
     )
     return deque(
-        (inv, head.format(token=inv.token, host=HOST, port=port, length=len(BODY)).encode() + BODY) for inv in invites
+        (inv, head.format(path=inv.path, cookie=inv.cookie, host=HOST, port=port, length=len(BODY)).encode() + BODY)
+        for inv in invites
     )
 
 
@@ -546,7 +559,7 @@ async def http_load(requests: deque[tuple[Invite, bytes]], port: int, conns: int
                 writer = None
                 continue
             latency = time.perf_counter() - start
-            if status == 302 and location.endswith(f"/s/{invite.token}/thanks/?lang=en"):
+            if status == 302 and location.endswith(f"{invite.path}thanks/?lang=en"):
                 result.latencies.append(latency)
             else:
                 result.errors.append(f"HTTP {status} Location={location!r}")

@@ -17,6 +17,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import get_script_prefix
@@ -66,11 +67,15 @@ def link_redirect(request: HttpRequest, link: Link, *, page: str = "") -> HttpRe
     return response
 
 
+def link_cookie_value(link: Link) -> str:
+    """The signed, timestamped value of a link's cookie (what set_signed_cookie stores)."""
+    return signing.get_cookie_signer(salt=COOKIE_NAME + SALT).sign(f"{link.kind}:{link.token}")
+
+
 def link_cookie_set(response: HttpResponse, link: Link) -> None:
-    response.set_signed_cookie(
+    response.set_cookie(
         COOKIE_NAME,
-        f"{link.kind}:{link.token}",
-        salt=SALT,
+        link_cookie_value(link),
         max_age=settings.LINK_COOKIE_MAX_AGE,
         path=link.path,
         secure=settings.SESSION_COOKIE_SECURE,

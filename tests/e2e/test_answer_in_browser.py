@@ -39,6 +39,17 @@ def score_link(html: str, score: int) -> str:
     return next(url for url, value in links if int(value) == score).replace("&amp;", "&")
 
 
+def record_console(page: Page) -> list[str]:
+    """Every console message of the page, as Chromium reports CSP violations there."""
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    return messages
+
+
+def csp_violations(console: list[str]) -> list[str]:
+    return [text for text in console if "Content Security Policy" in text]
+
+
 def fits_the_screen(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -50,9 +61,11 @@ def test_a_customer_answers_in_english_from_the_email(
     invitation = make_invitation(survey=make_survey(), contact=make_contact(language="en", name="Alice"))
     email = invitation_email_build(invitation=invitation)
     page = browser.new_page(viewport=PHONE)
+    console = record_console(page)
 
     page.goto(score_link(email.alternatives[0].content, 9))
     expect(page.get_by_role("radio", name="9")).to_be_checked()
+    assert invitation.token not in page.url
     assert fits_the_screen(page)
     assert not SurveyResponse.objects.exists()
     page.get_by_role("button", name="Next").press("Enter")
@@ -62,6 +75,8 @@ def test_a_customer_answers_in_english_from_the_email(
     page.get_by_role("button", name="Submit").click()
 
     expect(page.get_by_role("status")).to_have_text("Thank you for your feedback. We read every answer.")
+    assert invitation.token not in page.url
+    assert csp_violations(console) == []
     page.screenshot(path=tmp_path / "thanks-en.png")
     response = SurveyResponse.objects.get(invitation=invitation)
     answers = {a.question.key: a.display_value() for a in response.answers.select_related("question")}
