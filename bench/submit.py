@@ -1,8 +1,9 @@
 """Benchmark: completed 10-question submissions through the public endpoint, under gunicorn on PostgreSQL.
 
-Runs the real POST a browser sends, to a link's page /r/<key>/ with its link cookie, at 16 and 64 concurrent connections beside a baseline measured in the
-same run: the same rows (one response, ten answers) inserted in one transaction per submission straight
-through psycopg2 at 16 connections. It sets itself up (its own database, migrations, seed data, a
+Runs the real POST a browser sends once it opened the email link (to the link's page /r/<key>/, with
+its link cookie) at 16 and 64 concurrent connections beside a baseline measured in the same run: the
+same rows (one response, ten answers) inserted in one transaction per submission straight through
+psycopg2 at 16 connections. It sets itself up (its own database, migrations, seed data, a
 gunicorn subprocess on a free port of 127.0.0.1) and drops the database at the end.
 
 Usage: .venv/bin/python bench/submit.py [--quick] [--workers N] [--keep-db]
