@@ -1,6 +1,7 @@
 """Start-up configuration: malformed environment values fail loudly with a clear message."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,32 @@ def test_the_deploy_check_names_a_missing_secret() -> None:
 
     assert checked.returncode != 0
     assert "vocsite.E001" in checked.stderr
+
+
+PRODUCTION = {
+    "SITE_URL": "https://feedback.example.com",
+    "DATABASE_URL": "postgres://vocsite@db.example.com:5432/vocsite",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
+}
+
+
+def test_the_deploy_check_is_clean_with_production_settings() -> None:
+    checked = start_with("manage.py", "check", "--deploy", SECRET_KEY=secrets.token_urlsafe(50), **PRODUCTION)
+
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip() == "System check identified no issues (1 silenced)."
+    assert checked.stderr == ""
+
+
+PRINT_SECURITY = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+)
+
+
+def test_production_turns_on_hsts_and_https_and_debug_does_not() -> None:
+    production = start_with("-c", PRINT_SECURITY, SECRET_KEY=secrets.token_urlsafe(50), **PRODUCTION)
+    debugging = start_with("-c", PRINT_SECURITY, DEBUG="1", **PRODUCTION)
+
+    assert production.stdout.split() == ["31536000", "True", "True", "True"]
+    assert debugging.stdout.split() == ["0", "False", "True", "True"]

@@ -221,9 +221,7 @@ def test_the_unsubscribe_link_asks_first_and_one_click_post_unsubscribes() -> No
     assert asked.status_code == 200 and contact.unsubscribed_at is None
     assert "退订" in asked.content.decode()
     assert token not in asked.redirect_chain[-1][0]
-    done = Client().post(
-        f"/u/{token}/", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
-    )
+    done = Client().post(f"/u/{token}/", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
 
     contact.refresh_from_db()
     assert done.status_code == 200
