@@ -4,7 +4,6 @@ Nothing answers 500; text is stored as text (control characters dropped, capped)
 escaped; what does not fit a question is explained on the page and saves nothing.
 """
 
-from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
