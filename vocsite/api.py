@@ -1,9 +1,14 @@
-"""API-wide pieces: error bodies that always carry field messages."""
+"""API-wide pieces: error bodies that always carry field messages, and a careful JSON parser."""
 
+import json
+import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,3 +22,68 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             detail = {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     return drf_exception_handler(exc, context)
+
+
+class SafeJSONParser(JSONParser):
+    """JSON bodies within the size limit, nested no deeper than API_JSON_MAX_DEPTH, holding storable text.
+
+    DRF reads the body stream itself, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so the
+    limit is applied here. PostgreSQL cannot store a NUL character or an unpaired surrogate
+    (both can be written as JSON escapes), so a body holding one is refused as a whole.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise exceptions.ParseError(_("The body is larger than %(size)s bytes.") % {"size": limit})
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
+        except RecursionError:
+            data = _TOO_DEEP
+        except ValueError as error:
+            raise exceptions.ParseError(_("JSON parse error: %(error)s") % {"error": error}) from None
+        problem = json_problem(data, max_depth=settings.API_JSON_MAX_DEPTH) if data is not _TOO_DEEP else "depth"
+        if problem:
+            raise exceptions.ParseError(_problem_message(problem))
+        return data
+
+
+_TOO_DEEP = object()
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _problem_message(problem: str) -> str:
+    if problem == "depth":
+        return _("JSON nested deeper than %(depth)s levels is not accepted.") % {"depth": settings.API_JSON_MAX_DEPTH}
+    if problem == "nul":
+        return _("Text may not contain NUL characters (\\u0000).")
+    return _("Text may not contain unpaired surrogates (\\ud800-\\udfff).")
+
+
+def json_problem(data: Any, *, max_depth: int) -> str | None:
+    """Why a parsed JSON document cannot be stored: "depth", "nul", "surrogate", or None."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > max_depth:
+                return "depth"
+            items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+            for key, item in items:
+                if key is not None:
+                    stack.append((key, depth))
+                stack.append((item, depth + 1))
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "nul"
+            if _SURROGATES.search(value):
+                return "surrogate"
+    return None
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
