@@ -19,6 +19,8 @@ logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Source Han Sans SC"]
 ACCENT, BAND, INK = "#1f5fbf", "#c9dbf5", "#1d2433"
+# Labels are people's words: a "$" must print as a dollar, never start (and break on) mathtext.
+_STYLE = {"font.size": 9, "text.parse_math": False}
 
 
 def _fonts() -> list[str]:
@@ -35,7 +37,7 @@ def _png(figure: "pyplot.Figure") -> bytes:
 
 def theme_volume_png(labels: Sequence[str], series: dict[str, Sequence[int]], *, title: str) -> bytes:
     """Lines of complaint counts per theme over the last periods."""
-    with matplotlib.rc_context({"font.family": _fonts(), "font.size": 9}):
+    with matplotlib.rc_context(_STYLE | {"font.family": _fonts()}):
         figure, axes = pyplot.subplots(figsize=(6.4, 2.8))
         for name, counts in series.items():
             axes.plot(list(labels), list(counts), marker="o", linewidth=1.6, label=name)
@@ -55,7 +57,7 @@ def score_trend_png(
     title: str,
 ) -> bytes:
     """A score line with its 95% band."""
-    with matplotlib.rc_context({"font.family": _fonts(), "font.size": 9}):
+    with matplotlib.rc_context(_STYLE | {"font.family": _fonts()}):
         figure, axes = pyplot.subplots(figsize=(6.4, 2.6))
         points = [
             (label, v, lo, hi) for label, v, lo, hi in zip(labels, values, lows, highs, strict=True) if v is not None

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from feedback.models import FollowUp, FollowUpNotification, StaffProfile
+from surveys.emails import one_line
 from surveys.models import Language
 from vocsite.queueing import enqueue_after_commit
 
@@ -61,7 +62,7 @@ def _record(
         step=step,
         recipient=recipient,
         reply_to=reply_to,
-        subject=subject.strip()[:300],
+        subject=one_line(subject)[:300],
         body=text.strip(),
         language=language,
     )

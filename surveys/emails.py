@@ -58,7 +58,7 @@ class InvitationEmailBuilder:
                 "reminder": sequence > 0,
                 "unsubscribe_url": unsubscribe_url,
             }
-            subject = content.title
+            subject = one_line(content.title)
             if sequence > 0:
                 subject = _("Reminder: %(title)s") % {"title": subject}
             text = self._text.render(context)
@@ -106,3 +106,12 @@ class InvitationEmailBuilder:
 def invitation_email_build(*, invitation: Invitation, sequence: int = 0) -> EmailMultiAlternatives:
     """One invitation or reminder email; a batch shares one InvitationEmailBuilder instead."""
     return InvitationEmailBuilder().build(invitation=invitation, sequence=sequence)
+
+
+def one_line(text: str) -> str:
+    """Header-safe text: line breaks and other control characters become single spaces.
+
+    A title or name typed with a line break would otherwise end the header (or make Django
+    refuse the whole message) where a person meant one line.
+    """
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())

@@ -1,7 +1,6 @@
 """API-wide pieces: error bodies that always carry field messages, and a careful JSON parser."""
 
 import json
-import re
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +10,8 @@ from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from vocsite.jsonsafety import json_problem, json_problem_message
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -58,32 +59,4 @@ def _refuse_constant(name: str) -> None:
 
 
 def _problem_message(problem: str) -> str:
-    if problem == "depth":
-        return _("JSON nested deeper than %(depth)s levels is not accepted.") % {"depth": settings.API_JSON_MAX_DEPTH}
-    if problem == "nul":
-        return _("Text may not contain NUL characters (\\u0000).")
-    return _("Text may not contain unpaired surrogates (\\ud800-\\udfff).")
-
-
-def json_problem(data: Any, *, max_depth: int) -> str | None:
-    """Why a parsed JSON document cannot be stored: "depth", "nul", "surrogate", or None."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > max_depth:
-                return "depth"
-            items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
-            for key, item in items:
-                if key is not None:
-                    stack.append((key, depth))
-                stack.append((item, depth + 1))
-        elif isinstance(value, str):
-            if "\x00" in value:
-                return "nul"
-            if _SURROGATES.search(value):
-                return "surrogate"
-    return None
-
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
+    return json_problem_message(problem, max_depth=settings.API_JSON_MAX_DEPTH)

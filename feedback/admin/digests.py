@@ -7,10 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.digest_delivery import archive_url
 from feedback.models import DigestDelivery, DigestSubscription
+from vocsite.forms import SAFE_FORMFIELDS
 
 
 @admin.register(DigestSubscription)
 class DigestSubscriptionAdmin(admin.ModelAdmin):
+    formfield_overrides = SAFE_FORMFIELDS
     list_display = ["__str__", "cadence", "language", "active", "archive"]
     list_filter = ["cadence", "language", "active"]
     filter_horizontal = ["surveys", "themes"]

@@ -27,6 +27,7 @@ from feedback.models import (
     StaffProfile,
     SurveyResponse,
 )
+from vocsite.forms import SAFE_FORMFIELDS
 
 
 class ReassignForm(ActionForm):
@@ -281,6 +282,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):
+    formfield_overrides = SAFE_FORMFIELDS
     list_display = ["name", "timezone", "workdays", "day_start", "day_end"]
 
     def get_form(self, request: HttpRequest, obj: BusinessCalendar | None = None, **kwargs: Any) -> Any:

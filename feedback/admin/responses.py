@@ -14,6 +14,7 @@ from feedback.models import Answer, AnswerTheme, Sentiment, SurveyResponse, Them
 from feedback.routing import unhappy_responses
 from surveys import segments
 from surveys.models import Question, Segment
+from vocsite.forms import SAFE_FORMFIELDS
 
 # The unhappy, middle and happy answers of each scored question kind.
 SCORE_GROUPS = {
@@ -214,6 +215,7 @@ class AnswerAdmin(admin.ModelAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
+    formfield_overrides = SAFE_FORMFIELDS
     list_display = ["name", "name_zh", "keywords", "merged_into"]
     list_filter = [("merged_into", admin.EmptyFieldListFilter)]
     search_fields = ["name", "name_zh"]

@@ -18,6 +18,7 @@ from surveys.admin.privacy import ContactPrivacyAdmin
 from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
 from surveys.models import Contact, ContactImport, Segment
 from surveys.segments import segment_contacts, segment_rules_validate
+from vocsite.forms import SAFE_FORMFIELDS
 
 
 class _DateSetFilter(admin.SimpleListFilter):
@@ -48,6 +49,7 @@ class BouncedFilter(_DateSetFilter):
 
 @admin.register(Contact)
 class ContactAdmin(ContactPrivacyAdmin):
+    formfield_overrides = SAFE_FORMFIELDS
     list_display = ["email", "name", "language", "external_id", "account_owner", "attributes_text", "unsubscribed_at"]
     list_filter = ["language", UnsubscribedFilter, BouncedFilter]
     search_fields = ["email", "name", "external_id"]
@@ -74,6 +76,7 @@ class SegmentForm(forms.ModelForm):
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
+    formfield_overrides = SAFE_FORMFIELDS
     form = SegmentForm
     list_display = ["name", "live_size", "created_at"]
     search_fields = ["name"]

@@ -16,10 +16,12 @@ from django.utils.translation import ngettext
 
 from surveys import distributions, sending
 from surveys.models import Distribution, Invitation, InvitationEmail
+from vocsite.forms import SAFE_FORMFIELDS
 
 
 @admin.register(Distribution)
 class DistributionAdmin(admin.ModelAdmin):
+    formfield_overrides = SAFE_FORMFIELDS
     list_display = ["name", "survey", "status", "scheduled_at", "figures_line", "created_at"]
     list_filter = ["status", "survey"]
     search_fields = ["name"]
