@@ -42,6 +42,8 @@ TEXTS = [
     BIDI,
     LONG,
 ]
+# One of each kind, for places tried many times over (every filter of every admin list).
+SAMPLE = [SCRIPT, ATTRIBUTE_BREAKER, FORMULAS[0], SQL[0], CRLF, NUL, CONTROL, "x" * 3000]
 # Only JSON can carry a lone surrogate (as an escape); form bodies are UTF-8 and cannot.
 JSON_TEXTS = [*TEXTS, LONE_SURROGATE]
 

@@ -106,7 +106,7 @@ def test_hostile_search_sorting_and_filters_in_every_admin_list_never_break_it(a
     filters = sorted({name for query in re.findall(r'href="\?([^"]+)"', listing) for name in _names(query)})
     failures = []
     for name in ["q", "o", "p", "all", *filters]:
-        for value in hostile.TEXTS:
+        for value in hostile.TEXTS if name == "q" else hostile.SAMPLE:
             page = admin_client.get(f"{path}?{urlencode({name: value[:3000]})}")
             if page.status_code not in {200, 302, 400}:
                 failures.append((name, repr(value)[:30], page.status_code))
