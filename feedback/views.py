@@ -7,7 +7,7 @@ the link cookie is SameSite=Lax, so another site's form cannot post with it, and
 to a token URL already carries the credential. Every page works without JavaScript.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -98,16 +98,26 @@ def _opens(state: AnsweringState) -> bool:
 # --- token URLs: look the token up, exchange it for the link cookie, redirect -----------------
 
 
-def _exchange(request: HttpRequest, link: Link, *, page: str = "") -> HttpResponse:
-    """The link's cookie and a redirect to its page, or the one failure page (counted per address)."""
+def _token_url(
+    request: HttpRequest, link: Link, *, page: str = "", save: Callable[[HttpRequest, Link], HttpResponse] | None = None
+) -> HttpResponse:
+    """A token URL: a GET gets the link's cookie and a redirect to its page; a POST is saved first.
+
+    Forms rendered before links moved to cookies still post to the token URL, so `save` keeps
+    them working. Every failure shows the one failure page and counts against the address.
+    """
+    if link_failures.blocked(request):
+        return too_many_failures_response(request)
     try:
+        if request.method == "POST" and save is not None:
+            return save(request, link)
         if link.kind == LinkKind.ANONYMOUS:
             state = answering.answering_state_for_anonymous(survey_token=link.token)
         else:
             state = answering.answering_state_for_token(token=link.token)
-    except LinkNotFound:
-        state = None
-    if state is None or not _opens(state):
+        if not _opens(state):
+            raise SurveyNotOpen
+    except (LinkNotFound, SurveyNotOpen):
         link_failures.record(request)
         return link_invalid_response(request)
     return link_redirect(request, link, page=page)
@@ -118,17 +128,11 @@ def _exchange(request: HttpRequest, link: Link, *, page: str = "") -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """A personal link from an email: exchanged for the link cookie (a POST is saved first)."""
-    if link_failures.blocked(request):
-        return too_many_failures_response(request)
-    link = Link(LinkKind.INVITATION, token)
-    if request.method == "GET":
-        return _exchange(request, link)
-    # A form rendered before links moved to cookies still posts here: save it, then move on.
-    try:
-        response = _answer_post(request, link)
-    except (LinkNotFound, SurveyNotOpen):
-        link_failures.record(request)
-        return link_invalid_response(request)
+    return _token_url(request, Link(LinkKind.INVITATION, token), save=_answer_post_with_cookie)
+
+
+def _answer_post_with_cookie(request: HttpRequest, link: Link) -> HttpResponse:
+    response = _answer_post(request, link)
     link_cookie_set(response, link)
     return response
 
@@ -137,35 +141,22 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     """The thank-you link of a personal link: exchanged for the link cookie."""
-    if link_failures.blocked(request):
-        return too_many_failures_response(request)
-    return _exchange(request, Link(LinkKind.INVITATION, token), page="thanks/")
+    return _token_url(request, Link(LinkKind.INVITATION, token), page="thanks/")
 
 
 @private_page
 @require_http_methods(["GET"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     """The status link of the customer-resolution email: exchanged for the link cookie."""
-    if link_failures.blocked(request):
-        return too_many_failures_response(request)
-    return _exchange(request, Link(LinkKind.INVITATION, token), page="status/")
+    return _token_url(request, Link(LinkKind.INVITATION, token), page="status/")
 
 
 @private_page
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def anonymous(request: HttpRequest, survey_token: str) -> HttpResponse:
-    """A survey's shared link: exchanged for the link cookie (a POST is saved first)."""
-    if link_failures.blocked(request):
-        return too_many_failures_response(request)
-    link = Link(LinkKind.ANONYMOUS, survey_token)
-    if request.method == "GET":
-        return _exchange(request, link)
-    try:
-        return _anonymous_post(request, link)
-    except (LinkNotFound, SurveyNotOpen):
-        link_failures.record(request)
-        return link_invalid_response(request)
+    """A survey's shared link: exchanged for the link cookie (a POST is saved, on a personal link)."""
+    return _token_url(request, Link(LinkKind.ANONYMOUS, survey_token), save=_anonymous_post)
 
 
 # --- the link's pages, reached with its cookie ---------------------------------------------------

@@ -122,7 +122,7 @@ ADD_FORMS: dict[str, dict[str, str]] = {
     "/admin/surveys/contact/add/": {"email": "new@example.com", "name": "N", "language": "en", "attributes": "{}"},
     "/admin/surveys/segment/add/": {"name": "S", "rules": '[{"field": "language", "op": "eq", "value": "en"}]'},
     "/admin/feedback/rootcause/add/": {"name": "R", "name_zh": "", "active": "on"},
-    "/admin/feedback/team/add/": {"name": "T"},
+    "/admin/surveys/team/add/": {"name": "T"},
 }
 
 

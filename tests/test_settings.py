@@ -18,7 +18,9 @@ PRINT_DATABASE_ENGINE = (
 
 def start_with(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run a command (default: load the settings) in a fresh interpreter with exactly these variables."""
-    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    # The browser tests allow async-unsafe ORM calls in this process; a deployment never does.
+    unset = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {key: value for key, value in os.environ.items() if key not in unset}
     return subprocess.run(
         [sys.executable, *(command or ("-c", PRINT_DATABASE_ENGINE))],
         env={**clean, "DJANGO_SETTINGS_MODULE": "vocsite.settings", **env},

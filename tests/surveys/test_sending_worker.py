@@ -49,7 +49,8 @@ def test_a_worker_sends_every_invitation_once_with_both_parts_and_working_links(
     text, html = (part.get_content() for part in message.iter_parts())
     link = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("9: "))
     assert f'href="{link.replace("&", "&amp;")}"' in html
-    page = Client().get(urlsplit(link).path, dict(pair.split("=") for pair in urlsplit(link).query.split("&")))
+    query = dict(pair.split("=") for pair in urlsplit(link).query.split("&"))
+    page = Client().get(urlsplit(link).path, query, follow=True)
     assert page.status_code == 200
     assert 'value="9" checked' in page.content.decode()
     assert wait_until(lambda: Invitation.objects.filter(status="sent").count() == 12)
