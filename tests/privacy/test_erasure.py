@@ -184,7 +184,7 @@ def test_the_other_customers_data_is_untouched(ada: Story, grace: Story) -> None
 
     assert Contact.objects.get(pk=grace.contact.pk).name == "Grace Hopper"
     assert FollowUp.objects.get(pk=grace.follow_up.pk).resolution_note == "Refunded Grace's invoice"
-    assert Client().get(f"/s/{grace.token}/status/").status_code == 200
+    assert Client().get(f"/s/{grace.token}/status/", follow=True).status_code == 200
     assert Answer.objects.filter(response=grace.response, text__contains="support never answered").count() == 1
 
 
