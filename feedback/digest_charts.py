@@ -7,6 +7,7 @@ has one (Noto Sans CJK, WenQuanYi), so Chinese theme names render instead of emp
 import io
 import logging
 from collections.abc import Sequence
+from functools import cache
 
 import matplotlib
 
@@ -23,8 +24,16 @@ ACCENT, BAND, INK = "#1f5fbf", "#c9dbf5", "#1d2433"
 _STYLE = {"font.size": 9, "text.parse_math": False}
 
 
+@cache
 def _fonts() -> list[str]:
     available = {font.name for font in font_manager.fontManager.ttflist}
+    if not available & set(CJK_FONTS):
+        # Matplotlib's font cache outlives font installs: a CJK font added after the cache was
+        # built stays unseen (and Chinese prints as boxes) until it is registered by path.
+        for path in font_manager.findSystemFonts():
+            if "cjk" in path.lower() or "wqy" in path.lower():
+                font_manager.fontManager.addfont(path)
+        available = {font.name for font in font_manager.fontManager.ttflist}
     return ["DejaVu Sans", *[name for name in CJK_FONTS if name in available]]
 
 
