@@ -49,10 +49,8 @@ def _invitation_sql() -> str:
         JOIN {Survey._meta.db_table} s ON s.id = i.survey_id
         LEFT JOIN {Contact._meta.db_table} c ON c.id = i.contact_id
         LEFT JOIN {SurveyResponse._meta.db_table} r ON r.invitation_id = i.id
-        LEFT JOIN LATERAL (
-            SELECT * FROM {Question._meta.db_table} q
-            WHERE q.survey_id = i.survey_id AND q.version = COALESCE(r.survey_version, s.version)
-        ) q ON true
+        LEFT JOIN {Question._meta.db_table} q
+            ON q.survey_id = i.survey_id AND q.version = COALESCE(r.survey_version, s.version)
         WHERE i.token = %s
         ORDER BY q.page, q.position, q.id
     """
@@ -125,8 +123,7 @@ def response_save_page_rows(
     other_names, other_placeholders, other_values = default_columns(SurveyResponse, given=given)
     names = ", ".join([*given, *other_names])
     placeholders = ", ".join(["%s"] * len(given) + other_placeholders)
-    ctes = [
-        f"""saved AS (
+    upsert = f"""
             INSERT INTO {response_table} ({names}) VALUES ({placeholders})
             ON CONFLICT (invitation_id) DO UPDATE SET
                 status = excluded.status,
@@ -137,8 +134,7 @@ def response_save_page_rows(
                 completed_at = excluded.completed_at
             WHERE {response_table}.status = %s
             RETURNING id
-        )"""
-    ]
+    """
     params = [
         invitation.pk,
         invitation.survey_id,
@@ -154,6 +150,11 @@ def response_save_page_rows(
         *other_values,
         SurveyResponse.Status.IN_PROGRESS,
     ]
+    if connection.vendor != "postgresql":
+        return _save_one_by_one(
+            upsert, params, invitation=invitation, completed_at=completed_at, answers=answers, now=now
+        )
+    ctes = [f"saved AS ({upsert})"]
     if answers:
         answers_sql, answers_params = _answers_cte(answers, now=now)
         ctes.append(answers_sql)
@@ -171,6 +172,42 @@ def response_save_page_rows(
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _save_one_by_one(
+    upsert: str,
+    upsert_params: list,
+    *,
+    invitation: Invitation,
+    completed_at: datetime | None,
+    answers: list[AnswerValues],
+    now: datetime,
+) -> int | None:
+    """The same writes as separate statements, for the embedded SQLite (no writes inside WITH)."""
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, upsert_params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    Answer.objects.bulk_create(
+        [
+            Answer(
+                response_id=row[0],
+                question_id=a.question_id,
+                number=a.number,
+                text=a.text,
+                choices=a.choices,
+                answered_at=now,
+            )
+            for a in answers
+        ],
+        update_conflicts=True,
+        unique_fields=["response", "question"],
+        update_fields=["number", "text", "choices", "answered_at"],
+    )
+    if completed_at is not None:
+        Invitation.objects.filter(pk=invitation.pk, responded_at__isnull=True).update(responded_at=completed_at)
+    return row[0]
 
 
 def _answers_cte(answers: list[AnswerValues], *, now: datetime) -> tuple[str, list]:

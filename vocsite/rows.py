@@ -38,7 +38,7 @@ def _converters(model: type[models.Model]) -> list[tuple[int, list[Callable]]]:
     """The fields that need converting from the database (JSON, for instance), by position."""
     found = []
     for index, field in enumerate(model._meta.concrete_fields):
-        converters = field.get_db_converters(connection) + connection.ops.get_db_converters(field)
+        converters = field.get_db_converters(connection) + connection.ops.get_db_converters(field.cached_col)
         if converters:
             found.append((index, converters))
     return found

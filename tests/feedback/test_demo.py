@@ -1,6 +1,10 @@
 """The demo command seeds a realistic, bilingual survey once and prints where to go."""
 
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -25,3 +29,21 @@ def test_the_demo_seeds_once_and_prints_the_urls_and_login() -> None:
     printed = output.getvalue()
     assert "Login:          admin / vocsite-demo" in printed
     assert printed.count("?score=9") == 2
+
+
+def test_the_readmes_first_command_runs_on_the_embedded_defaults(tmp_path: Path) -> None:
+    # The embedded default is SQLite with tasks in-process: the same demo, from a clean environment.
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
+    env.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", EMAIL_URL=f"file://{tmp_path / 'mail'}")
+
+    run = subprocess.run(
+        [sys.executable, "manage.py", "demo", "--no-serve"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Login:          admin / vocsite-demo" in run.stdout
