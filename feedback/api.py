@@ -1,5 +1,7 @@
 """REST endpoints for what came back: responses with their answers, read-only."""
 
+from typing import Any
+
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -20,10 +22,13 @@ from feedback.serializers import (
     FollowUpSerializer,
     SurveyResponseSerializer,
 )
+from surveys import access
+from surveys.access import Area
+from surveys.access_api import RolePermission, ScopedFilterSet, ScopedViewSetMixin
 from surveys.models import Language, Segment, Survey
 
 
-class SurveyResponseFilter(django_filters.FilterSet):
+class SurveyResponseFilter(ScopedFilterSet):
     completed_after = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
     completed_before = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
     started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
@@ -36,7 +41,7 @@ class SurveyResponseFilter(django_filters.FilterSet):
         fields = ["survey", "status", "language", "score"]
 
 
-class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet):
+class SurveyResponseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Responses with every answer, filterable by survey, date, score, status and language."""
 
     serializer_class = SurveyResponseSerializer
@@ -61,6 +66,14 @@ class MetricsQuerySerializer(serializers.Serializer):
     theme = serializers.PrimaryKeyRelatedField(queryset=Theme.objects.all(), required=False)
     periods = serializers.IntegerField(min_value=1, max_value=120, required=False, default=12)
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Surveys and segments of the caller's teams only: another team's id is a 400.
+        self.fields["survey"].queryset = access.surveys_for(user, Area.METRICS)
+        team_ids = access.team_ids(user, Area.METRICS)
+        segments = Segment.objects.all() if team_ids is None else Segment.objects.filter(team_id__in=team_ids)
+        self.fields["segment"].queryset = segments
+
 
 class MetricsView(APIView):
     """NPS, CSAT, CES and response rate by period, each with n and its 95% interval.
@@ -69,13 +82,17 @@ class MetricsView(APIView):
     noise), the response funnel, the NPS score distribution and top detractor themes.
     """
 
+    permission_classes = [RolePermission]
+    access_area = Area.METRICS
+
     @extend_schema(parameters=[MetricsQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        query = MetricsQuerySerializer(data=request.query_params)
+        query = MetricsQuerySerializer(data=request.query_params, user=request.user)
         query.is_valid(raise_exception=True)
         data = query.validated_data
         filters = metrics.MetricFilters(
             survey_id=data["survey"].pk if "survey" in data else None,
+            survey_ids=dashboard.metric_survey_ids(request.user),
             since=data.get("since"),
             until=data.get("until"),
             language=data.get("language"),
@@ -85,12 +102,22 @@ class MetricsView(APIView):
         return Response(dashboard.metrics_overview(filters=filters, period=data["period"], periods=data["periods"]))
 
 
-class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
-    """Follow-ups with their event timeline; actions assign, start, note, resolve, reopen."""
+class FollowUpViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Follow-ups with their event timeline; actions assign, start, note, resolve, reopen.
+
+    Agents see and work their own follow-ups; managers their team's.
+    """
 
     serializer_class = FollowUpSerializer
     filterset_fields = ["status", "priority", "owner", "team", "survey", "root_cause"]
     ordering_fields = ["due_at", "created_at", "priority"]
+    action_permissions = {
+        "assign": "assign",
+        "start": "change",
+        "note": "change",
+        "resolve": "change",
+        "reopen": "change",
+    }
 
     def get_queryset(self) -> QuerySet[FollowUp]:
         return FollowUp.objects.select_related("owner").prefetch_related("events__actor").order_by("due_at", "pk")
@@ -99,18 +126,20 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
         follow_up = self.get_queryset().get(pk=follow_up.pk)
         return Response(FollowUpSerializer(follow_up, context={"request": request}).data)
 
-    def _form(self, serializer_class: type[serializers.Serializer], request: Request) -> dict:
-        form = serializer_class(data=request.data)
+    def _form(self, serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict:
+        form = serializer_class(data=request.data, **kwargs)
         form.is_valid(raise_exception=True)
         return form.validated_data
 
     @extend_schema(request=FollowUpAssignSerializer, responses=FollowUpSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
-        """Give the follow-up to another staff user; they are told by email."""
-        data = self._form(FollowUpAssignSerializer, request)
+        """Give the follow-up to a manager or agent of its survey's team; they are told by email."""
+        follow_up = self.get_object()
+        owners = access.follow_up_owners(team_id=access.team_of(follow_up))
+        data = self._form(FollowUpAssignSerializer, request, owners=owners)
         follow_up = loop.follow_up_assign(
-            follow_up=self.get_object(), to=data["owner"], by=request.user, note=data["note"]
+            follow_up=follow_up, to=data["owner"], by=request.user, note=data["note"], request=request
         )
         return self._respond(request, follow_up)
 

@@ -7,6 +7,15 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from feedback import charts, loop_metrics, metrics, summaries
+from surveys import access
+from surveys.access import Area
+
+
+def metric_survey_ids(user: Any) -> tuple[int, ...] | None:
+    """The surveys whose figures a user may count (their teams'); None: every survey."""
+    if access.team_ids(user, Area.METRICS) is None:
+        return None
+    return tuple(access.surveys_for(user, Area.METRICS).order_by("pk").values_list("pk", flat=True))
 
 
 def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: int = 12) -> dict[str, Any]:

@@ -37,6 +37,7 @@ def scrub(text: str) -> str:
 
 @dataclass(frozen=True)
 class DigestFilters:
+    team_id: int | None = None  # the subscription's team: its surveys only (None: every team's)
     survey_ids: tuple[int, ...] = ()
     segment_id: int | None = None
     answer_languages: tuple[str, ...] = ()
@@ -46,6 +47,7 @@ class DigestFilters:
     @classmethod
     def of(cls, subscription: DigestSubscription) -> "DigestFilters":
         return cls(
+            team_id=subscription.team_id,
             survey_ids=tuple(subscription.surveys.values_list("pk", flat=True)),
             segment_id=subscription.segment_id,
             answer_languages=tuple(subscription.answer_languages),
@@ -59,6 +61,8 @@ class DigestFilters:
             completed_at__gte=datetime.combine(start, time(0), zone),
             completed_at__lt=datetime.combine(end, time(0), zone),
         )
+        if self.team_id is not None:
+            responses = responses.filter(survey__team_id=self.team_id)
         if self.survey_ids:
             responses = responses.filter(survey_id__in=self.survey_ids)
         if self.answer_languages:

@@ -13,13 +13,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback import notifications, rollups
 from feedback.models import FollowUp, FollowUpEvent, RootCause, StaffProfile
-from surveys.models import Invitation, InvitationEmail
+from surveys import access
+from surveys.audit import audit_record
+from surveys.models import AuditEvent, Invitation, InvitationEmail, Survey
 
 Status = FollowUp.Status
 Event = FollowUpEvent.Kind
@@ -141,22 +144,37 @@ def follow_up_reopen(*, follow_up: FollowUp, by: AbstractBaseUser, note: str) ->
 
 @transaction.atomic
 def follow_up_assign(
-    *, follow_up: FollowUp, to: AbstractBaseUser, by: AbstractBaseUser | None, note: str = ""
+    *,
+    follow_up: FollowUp,
+    to: AbstractBaseUser,
+    by: AbstractBaseUser | None,
+    note: str = "",
+    request: HttpRequest | None = None,
 ) -> FollowUp:
-    """Give the follow-up to someone else; they are told by email."""
+    """Give the follow-up to someone of its survey's team; they are told by email, and it is audited."""
     if not to.is_active or not to.is_staff:
         raise ValidationError({"owner": _("The new owner must be an active staff user.")})
+    team_id = Survey.objects.filter(pk=follow_up.survey_id).values_list("team_id", flat=True).first()
+    if not access.can_own_follow_ups(to, team_id=team_id):
+        raise ValidationError({"owner": _("The new owner must be a manager or agent of the survey's team.")})
     locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     if not locked.is_open():
         raise ValidationError(_("Only an open follow-up can be reassigned."))
     if locked.owner_id == to.pk:
         return locked
-    previous = locked.owner.get_username()
+    previous, previous_id = locked.owner.get_username(), locked.owner_id
     FollowUp.objects.filter(pk=locked.pk).update(owner=to, updated_at=timezone.now())
     FollowUpEvent.objects.create(
         follow_up=locked, actor=by, kind=Event.ASSIGNED, from_value=previous, to_value=to.get_username(), note=note
     )
     locked.refresh_from_db()
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.FOLLOW_UP_REASSIGNED,
+        target=locked,
+        request=request,
+        details={"from_user_id": previous_id, "to_user_id": to.pk},
+    )
     assignments = locked.events.filter(kind=Event.ASSIGNED).count()
     notifications.notify_assigned(follow_up=locked, step=assignments)
     return locked

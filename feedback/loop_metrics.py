@@ -25,6 +25,8 @@ def loop_metrics(*, filters: MetricFilters, totals: dict[str, Any] | None = None
     follow_ups = FollowUp.objects.all()
     if filters.survey_id:
         follow_ups = follow_ups.filter(survey_id=filters.survey_id)
+    if filters.survey_ids is not None:
+        follow_ups = follow_ups.filter(survey_id__in=filters.survey_ids)
     if filters.since:
         follow_ups = follow_ups.filter(created_at__gte=filters.since)
     if filters.until:

@@ -31,6 +31,8 @@ class MetricFilters:
     """Which responses count: all fields optional, combined with AND."""
 
     survey_id: int | None = None
+    # The surveys the viewer may count (their teams'); None: every survey (administrators).
+    survey_ids: tuple[int, ...] | None = None
     since: datetime | None = None
     until: datetime | None = None
     language: str | None = None
@@ -48,6 +50,8 @@ class MetricFilters:
         responses = SurveyResponse.objects.completed()
         if self.survey_id:
             responses = responses.filter(survey_id=self.survey_id)
+        if self.survey_ids is not None:
+            responses = responses.filter(survey_id__in=self.survey_ids)
         if self.since:
             responses = responses.filter(completed_at__gte=self.since)
         if self.until:
@@ -65,6 +69,8 @@ class MetricFilters:
         invitations = Invitation.objects.filter(sent_at__isnull=False)
         if self.survey_id:
             invitations = invitations.filter(survey_id=self.survey_id)
+        if self.survey_ids is not None:
+            invitations = invitations.filter(survey_id__in=self.survey_ids)
         if self.since:
             invitations = invitations.filter(sent_at__gte=self.since)
         if self.until:
@@ -77,6 +83,8 @@ class MetricFilters:
         rows = model.objects.all()
         if self.survey_id:
             rows = rows.filter(survey_id=self.survey_id)
+        if self.survey_ids is not None:
+            rows = rows.filter(survey_id__in=self.survey_ids)
         if self.since:
             rows = rows.filter(day__gte=timezone.localtime(self.since).date())
         if self.until:

@@ -1,6 +1,9 @@
 """API shapes of responses and answers (read-only)."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from feedback.models import Answer, FollowUp, FollowUpEvent, RootCause, SurveyResponse
@@ -86,6 +89,12 @@ class FollowUpSerializer(serializers.ModelSerializer):
 class FollowUpAssignSerializer(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True, is_staff=True))
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def __init__(self, *args: Any, owners: QuerySet[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if owners is not None:
+            # The follow-up's possible owners: anyone else is "not found", whoever they are.
+            self.fields["owner"].queryset = owners
 
 
 class FollowUpNoteSerializer(serializers.Serializer):

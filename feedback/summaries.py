@@ -47,6 +47,8 @@ def survey_summaries_refresh(*, survey_ids: Iterable[int]) -> None:
 def survey_summary_for(*, filters: metrics.MetricFilters, period: str) -> dict[str, Any] | None:
     """The stored figures when they answer exactly these filters (one survey, all time, by month)."""
     whole_survey = filters.survey_id and not (filters.since or filters.until or filters.language)
+    if filters.survey_ids is not None and filters.survey_id not in filters.survey_ids:
+        return None  # not a survey of the viewer's teams: the live count finds nothing
     if period != "month" or not whole_survey or not filters.use_rollups():
         return None
     return SurveySummary.objects.filter(survey_id=filters.survey_id).values_list("figures", flat=True).first()

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from feedback import answering
 from feedback.answering import AnsweringState, LinkNotFound, PageInvalid, SurveyNotOpen
 from feedback.models import FollowUp
-from surveys import rules
+from surveys import access, rules
 from surveys.links import (
     Link,
     LinkKind,
@@ -290,7 +290,8 @@ def link_thanks(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def preview(request: HttpRequest, survey_id: int) -> HttpResponse:
     """Staff see a page of the current version as a respondent would; nothing can be saved."""
-    survey = get_object_or_404(Survey, pk=survey_id)
+    # Another team's survey looks like one that does not exist.
+    survey = get_object_or_404(access.scope(Survey.objects.all(), request.user), pk=survey_id)
     state = answering.answering_state_for_preview(survey=survey)
     language = respondent_language(request, state)
     pages = state.pages() or [1]

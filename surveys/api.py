@@ -1,18 +1,21 @@
-"""REST endpoints for survey design: CRUD with questions, templates, publish and close."""
+"""REST endpoints for survey design and distribution, and the audit log (administrators)."""
 
 from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from surveys import distributions, services
-from surveys.models import Distribution, Survey
+from surveys import access, distributions, services
+from surveys.access_api import ScopedViewSetMixin
+from surveys.models import AuditEvent, Distribution, Survey
 from surveys.serializers import (
+    AuditEventSerializer,
     DistributionSerializer,
     ScheduleSerializer,
     SurveySendResultSerializer,
@@ -24,6 +27,7 @@ from surveys.services import SURVEY_CONTENT_FIELDS
 
 
 class SurveyViewSet(
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -34,8 +38,15 @@ class SurveyViewSet(
     """Surveys with the questions of their current version."""
 
     serializer_class = SurveySerializer
-    filterset_fields = ["status"]
+    filterset_fields = ["status", "team"]
     ordering_fields = ["created_at", "name"]
+    action_permissions = {
+        "from_template": "add",
+        "publish": "change",
+        "close": "change",
+        "duplicate": "add",
+        "send": "change",
+    }
 
     def get_queryset(self) -> QuerySet[Survey]:
         return Survey.objects.all().order_by("-created_at", "-pk")
@@ -47,14 +58,16 @@ class SurveyViewSet(
             content=_content(data),
             questions=data.get("current_questions", []),
             by=self.request.user,
+            team=access.team_for_new(self.request.user, Survey, chosen=data.get("team")),
         )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         survey = serializer.instance
-        Survey.objects.filter(pk=survey.pk).update(
-            **_content(data), **({"name": data["name"]} if "name" in data else {})
-        )
+        changes = {key: data[key] for key in ["name", "team"] if key in data}
+        if "team" in changes and changes["team"] is None and not access.is_administrator(self.request.user):
+            raise serializers.ValidationError({"team": [_("Only administrators may leave a survey without a team.")]})
+        Survey.objects.filter(pk=survey.pk).update(**_content(data), **changes)
         if "current_questions" in data:
             services.survey_questions_replace(survey=survey, questions=data["current_questions"])
         survey.refresh_from_db()
@@ -66,9 +79,11 @@ class SurveyViewSet(
     @action(detail=False, methods=["post"], url_path="from-template")
     def from_template(self, request: Request) -> Response:
         """Create a draft survey from a one-click template."""
-        form = TemplateSerializer(data=request.data)
+        form = TemplateSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
-        survey = services.survey_create_from_template(**form.validated_data, by=request.user)
+        data = form.validated_data
+        team = access.team_for_new(request.user, Survey, chosen=data.pop("team", None))
+        survey = services.survey_create_from_template(**data, by=request.user, team=team)
         return Response(SurveySerializer(survey, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=SurveySerializer)
@@ -120,12 +135,13 @@ class SurveyViewSet(
         return Response(result, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class DistributionViewSet(viewsets.ModelViewSet):
+class DistributionViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Distributions of a survey to a segment or a list, with their figures."""
 
     serializer_class = DistributionSerializer
     filterset_fields = ["status", "survey"]
     ordering_fields = ["created_at", "scheduled_at"]
+    action_permissions = {"schedule": "change", "pause": "change", "resume": "change", "cancel": "change"}
 
     def get_queryset(self) -> QuerySet[Distribution]:
         return Distribution.objects.select_related("survey").order_by("-created_at", "-pk")
@@ -175,3 +191,14 @@ class DistributionViewSet(viewsets.ModelViewSet):
 def _content(data: dict[str, Any]) -> dict[str, Any]:
     keys = [*SURVEY_CONTENT_FIELDS, "anonymous_link_enabled"]
     return {key: data[key] for key in keys if key in data}
+
+
+class AuditEventViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The audit log of sensitive actions, newest first; administrators only."""
+
+    serializer_class = AuditEventSerializer
+    filterset_fields = ["action", "actor", "source", "target_type", "target_id"]
+    ordering_fields = ["at"]
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return AuditEvent.objects.order_by("-at", "-pk")

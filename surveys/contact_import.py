@@ -28,7 +28,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from surveys.models import Contact, ContactImport, Language
+from surveys.models import Contact, ContactImport, Language, Team
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,12 @@ Record = tuple[int, dict[str | None, Any]]
 
 
 def contact_import_create(
-    *, file_name: str, content: bytes, by: AbstractBaseUser | AnonymousUser | None
+    *, file_name: str, content: bytes, by: AbstractBaseUser | AnonymousUser | None, team: Team | None = None
 ) -> ContactImport:
-    """Check an uploaded CSV, store it, and enqueue its import once the transaction commits."""
+    """Check an uploaded CSV, store it, and enqueue its import into a team's list after commit."""
     total_rows = _check_file(content)
     contact_import = ContactImport.objects.create(
+        team=team,
         file_name=file_name[:255],
         content=content,
         total_rows=total_rows,
@@ -290,13 +291,13 @@ class _Run:
                 errors.append((line, str(raw.get(self._email_header()) or "").strip(), str(error)))
         try:
             with transaction.atomic():
-                created, updated, conflicts = _upsert(rows)
+                created, updated, conflicts = _upsert(rows, team_id=self.contact_import.team_id)
                 self._record(chunk_size=len(chunk), created=created, updated=updated, errors=errors + conflicts)
         except IntegrityError:
             # Someone else wrote one of these contacts meanwhile: redo the chunk a row at a time,
             # so only the rows that really conflict are reported.
             with transaction.atomic():
-                created, updated, conflicts = _upsert_one_by_one(rows)
+                created, updated, conflicts = _upsert_one_by_one(rows, team_id=self.contact_import.team_id)
                 self._record(chunk_size=len(chunk), created=created, updated=updated, errors=errors + conflicts)
 
     def _email_header(self) -> str | None:
@@ -325,13 +326,13 @@ class _Run:
             setattr(state, name, value)
 
 
-def _upsert_one_by_one(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
+def _upsert_one_by_one(rows: list[_Row], *, team_id: int | None) -> tuple[int, int, list[tuple[int, str, str]]]:
     """The slow path after a conflict: each row in its own savepoint."""
     created, updated, conflicts = 0, 0, []
     for row in rows:
         try:
             with transaction.atomic():
-                row_created, row_updated, row_conflicts = _upsert([row])
+                row_created, row_updated, row_conflicts = _upsert([row], team_id=team_id)
         except IntegrityError:
             row_created, row_updated = 0, 0
             row_conflicts = [
@@ -341,12 +342,13 @@ def _upsert_one_by_one(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str,
     return created, updated, conflicts
 
 
-def _upsert(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
-    """Create or update the contacts of valid rows in bulk; returns created, matched and the conflicts."""
+def _upsert(rows: list[_Row], *, team_id: int | None) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """Create or update the team's contacts of valid rows in bulk; returns created, matched and the conflicts."""
     external_ids = [row.external_id for row in rows if row.external_id]
     emails = [row.email.lower() for row in rows]
+    team_contacts = Contact.objects.filter(Q(team_id=team_id) if team_id else Q(team__isnull=True))
     existing = (
-        Contact.objects.annotate(email_lower=Lower("email")).filter(
+        team_contacts.annotate(email_lower=Lower("email")).filter(
             Q(external_id__in=external_ids) | Q(email_lower__in=emails)
         )
         if rows
@@ -374,7 +376,9 @@ def _upsert(rows: list[_Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
             conflicts.append((row.line, row.email, gettext_now("Another contact already has this email.")))
             continue
         if contact is None:
-            contact = Contact(email=row.email, name=row.name, external_id=row.external_id, attributes=row.attributes)
+            contact = Contact(
+                team_id=team_id, email=row.email, name=row.name, external_id=row.external_id, attributes=row.attributes
+            )
             contact.language = row.language or Language.ENGLISH
             to_create.append(contact)
         else:

@@ -18,26 +18,33 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from surveys import access
+from surveys.access_api import ScopedFilterSet, ScopedRelationsMixin, ScopedViewSetMixin
 from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
-from surveys.models import Contact, ContactErasure, ContactImport, Segment
+from surveys.models import Contact, ContactErasure, ContactImport, Segment, Team
 from surveys.segments import segment_contacts, segment_rules_validate
 from vocsite.privacy.erasure import contact_erase
 from vocsite.privacy.export import contact_export
 
 logger = logging.getLogger(__name__)
 
+EMAIL_TAKEN = _("A contact with this email already exists.")
+EXTERNAL_ID_TAKEN = _("A contact with this external id already exists.")
 # Which field a unique constraint protects, to answer a lost race with a field message.
 CONSTRAINT_FIELDS = {
-    "contact_unique_email_ci": ("email", _("A contact with this email already exists.")),
-    "contact_unique_external_id": ("external_id", _("A contact with this external id already exists.")),
+    "contact_unique_email_per_team": ("email", EMAIL_TAKEN),
+    "contact_unique_email_without_team": ("email", EMAIL_TAKEN),
+    "contact_unique_external_id_per_team": ("external_id", EXTERNAL_ID_TAKEN),
+    "contact_unique_external_id_without_team": ("external_id", EXTERNAL_ID_TAKEN),
 }
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
             "id",
+            "team",
             "email",
             "name",
             "language",
@@ -49,24 +56,34 @@ class ContactSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "unsubscribed_at", "bounced_at", "last_surveyed_at", "created_at"]
-        # Uniqueness is checked below with the same wording the race fallback uses.
+        # Uniqueness (within the team) is checked in validate() with the wording the race fallback uses.
         extra_kwargs = {"external_id": {"validators": []}}
+        validators: list[Any] = []
 
-    def validate_email(self, email: str) -> str:
-        others = Contact.objects.filter(email__iexact=email)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError(CONSTRAINT_FIELDS["contact_unique_email_ci"][1])
-        return email
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        # Unique within the team: each team keeps its own list, so only that list is checked.
+        current = self.instance
+        team = data["team"] if "team" in data else (current.team if current else self._default_team())
+        same_team = Contact.objects.filter(team=team) if team is not None else Contact.objects.filter(team__isnull=True)
+        if current is not None:
+            same_team = same_team.exclude(pk=current.pk)
+        email = data.get("email", current.email if current else "")
+        external_id = data.get("external_id", current.external_id if current else "")
+        errors = {}
+        if same_team.filter(email__iexact=email).exists():
+            errors["email"] = [EMAIL_TAKEN]
+        if external_id and same_team.filter(external_id=external_id).exists():
+            errors["external_id"] = [EXTERNAL_ID_TAKEN]
+        if errors:
+            raise serializers.ValidationError(errors)
+        data["team"] = team
+        return data
 
-    def validate_external_id(self, external_id: str) -> str:
-        others = Contact.objects.filter(external_id=external_id)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if external_id and others.exists():
-            raise serializers.ValidationError(CONSTRAINT_FIELDS["contact_unique_external_id"][1])
-        return external_id
+    def _default_team(self) -> Team | None:
+        try:
+            return access.team_for_new(self.context["request"].user, Contact, chosen=None)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
 
     def validate_attributes(self, attributes: Any) -> dict[str, Any]:
         if not isinstance(attributes, dict):
@@ -74,12 +91,12 @@ class ContactSerializer(serializers.ModelSerializer):
         return attributes
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(ScopedFilterSet):
     email = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
         model = Contact
-        fields = ["email", "language", "external_id"]
+        fields = ["team", "email", "language", "external_id"]
 
 
 class ContactErasureSerializer(serializers.ModelSerializer):
@@ -108,7 +125,7 @@ class CanEraseContacts(ContactPermission):
     perm = "surveys.erase_contact"
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Contacts who can be surveyed."""
 
     serializer_class = ContactSerializer
@@ -188,6 +205,19 @@ class ContactImportSerializer(serializers.ModelSerializer):
 
 class ContactImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A UTF-8 CSV file with a header row containing an email column."))
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The team whose list the contacts join (your only team when omitted)."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["team"].queryset = access.writable_teams(request.user, ContactImport)
 
     def validate_file(self, upload: Any) -> Any:
         if upload.size > MAX_FILE_BYTES:
@@ -196,7 +226,11 @@ class ContactImportUploadSerializer(serializers.Serializer):
 
 
 class ContactImportViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """CSV imports of contacts: upload a file, then follow its progress and error report."""
 
@@ -213,11 +247,15 @@ class ContactImportViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Upload a CSV file; its contacts are imported in the background."""
-        form = ContactImportUploadSerializer(data=request.data)
+        form = ContactImportUploadSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
+        # No team given and several to choose from: a 400 naming the team field.
+        team = access.team_for_new(request.user, ContactImport, chosen=form.validated_data["team"])
         try:
-            contact_import = contact_import_create(file_name=upload.name, content=upload.read(), by=request.user)
+            contact_import = contact_import_create(
+                file_name=upload.name, content=upload.read(), by=request.user, team=team
+            )
         except DjangoValidationError as error:
             raise serializers.ValidationError({"file": error.messages}) from None
         # Re-read: with tasks run in-process the import may already have finished.
@@ -225,12 +263,12 @@ class ContactImportViewSet(
         return Response(self.get_serializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     size = serializers.SerializerMethodField()
 
     class Meta:
         model = Segment
-        fields = ["id", "name", "rules", "size", "created_at"]
+        fields = ["id", "team", "name", "rules", "size", "created_at"]
         read_only_fields = ["id", "size", "created_at"]
 
     def validate_rules(self, rules: Any) -> Any:
@@ -249,11 +287,17 @@ class SegmentSerializer(serializers.ModelSerializer):
             return None
 
 
-class SegmentViewSet(viewsets.ModelViewSet):
-    """Saved filters over contacts, with their live size."""
+class SegmentViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Saved filters over one team's contacts, with their live size."""
 
     serializer_class = SegmentSerializer
+    filterset_fields = ["team"]
     ordering_fields = ["created_at", "name"]
 
     def get_queryset(self) -> QuerySet[Segment]:
         return Segment.objects.order_by("-created_at", "-pk")
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.save(
+            team=access.team_for_new(self.request.user, Segment, chosen=serializer.validated_data.get("team"))
+        )

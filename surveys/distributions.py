@@ -7,7 +7,7 @@ with its reason.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys import segments
-from surveys.models import Contact, Distribution, Invitation, InvitationEmail, Survey
+from surveys.models import Contact, Distribution, Invitation, InvitationEmail, Segment, Survey
 from surveys.suppression import address_normalise, suppressed_among
 
 logger = logging.getLogger(__name__)
@@ -58,11 +58,24 @@ def skip_reason_for(contact: Contact, *, survey: Survey, now: datetime, suppress
 
 
 def distribution_audience(*, distribution: Distribution) -> QuerySet[Contact]:
-    """The contacts a distribution addresses: its segment and its listed contacts."""
+    """The contacts a distribution addresses: its segment and its listed contacts, of the survey's team."""
     audience = Q(pk__in=distribution.contacts.values("pk"))
     if distribution.segment is not None:
         audience |= Q(pk__in=segments.segment_contacts(segment=distribution.segment).values("pk"))
-    return Contact.objects.filter(audience)
+    # Forms and the API refuse another team's contacts; this keeps it true whatever wrote the rows.
+    team_id = distribution.survey.team_id
+    return Contact.objects.filter(audience, Q(team_id=team_id) if team_id else Q(team__isnull=True))
+
+
+def distribution_audience_validate(*, survey: Survey, segment: Segment | None, contacts: Iterable[Contact]) -> None:
+    """Refuse a segment or contacts of another team than the survey's (a field message for each)."""
+    errors = {}
+    if segment is not None and segment.team_id != survey.team_id:
+        errors["segment"] = _("This segment belongs to another team than the survey.")
+    if any(contact.team_id != survey.team_id for contact in contacts):
+        errors["contacts"] = _("Some of these contacts belong to another team than the survey.")
+    if errors:
+        raise ValidationError(errors)
 
 
 def distribution_schedule(*, distribution: Distribution, at: datetime | None = None) -> Distribution:
@@ -257,12 +270,15 @@ def distribution_figures(*, distribution: Distribution) -> dict[str, Any]:
 
 
 def contact_unsubscribe(*, token: str) -> Contact | None:
-    """Unsubscribe the contact an invitation was sent to; None when the token is unknown."""
+    """Unsubscribe the address an invitation was sent to, in every team; None when the token is unknown."""
     invitation = Invitation.objects.select_related("contact").filter(token=token, contact__isnull=False).first()
     if invitation is None:
         return None
     now = timezone.now()
-    Contact.objects.filter(pk=invitation.contact_id, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+    # "Stop emailing me" holds for every team's list the address is on.
+    Contact.objects.with_address(invitation.contact.email).filter(unsubscribed_at__isnull=True).update(
+        unsubscribed_at=now
+    )
     invitation.contact.refresh_from_db(fields=["unsubscribed_at"])
     return invitation.contact
 
@@ -287,7 +303,12 @@ def survey_send_to_contact(
     if existing is not None:
         return existing, False
     contact = _contact_upsert(
-        email=email, name=name, language=language, external_id=external_id, attributes=attributes or {}
+        team_id=survey.team_id,
+        email=email,
+        name=name,
+        language=language,
+        external_id=external_id,
+        attributes=attributes or {},
     )
     now = timezone.now()
     if survey.accepts_answers():
@@ -316,15 +337,22 @@ def survey_send_to_contact(
 
 
 def _contact_upsert(
-    *, email: str, name: str, language: str | None, external_id: str, attributes: dict[str, Any]
+    *, team_id: int | None, email: str, name: str, language: str | None, external_id: str, attributes: dict[str, Any]
 ) -> Contact:
+    """The survey team's contact with this external id or address, created or brought up to date."""
+    contacts = Contact.objects.filter(Q(team_id=team_id) if team_id else Q(team__isnull=True))
     match = Q(external_id=external_id) if external_id else Q(email__iexact=email)
-    contact = Contact.objects.select_for_update().filter(match).first()
+    contact = contacts.select_for_update().filter(match).first()
     if contact is None:
-        contact = Contact.objects.filter(email__iexact=email).select_for_update().first()
+        contact = contacts.filter(email__iexact=email).select_for_update().first()
     if contact is None:
         return Contact.objects.create(
-            email=email, name=name, language=language or "en", external_id=external_id, attributes=attributes
+            team_id=team_id,
+            email=email,
+            name=name,
+            language=language or "en",
+            external_id=external_id,
+            attributes=attributes,
         )
     contact.email = email
     contact.name = name or contact.name

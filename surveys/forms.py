@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from surveys import catalog, rules
-from surveys.models import Question
+from surveys.models import Question, Team
 from surveys.services import DESIGN_PROBLEM_MESSAGES
 
 
@@ -117,3 +117,14 @@ class TemplateChoiceForm(forms.Form):
         widget=forms.RadioSelect,
     )
     name = forms.CharField(label=_("internal name"), max_length=200, required=False)
+    team = forms.ModelChoiceField(
+        label=_("team"),
+        queryset=Team.objects.none(),
+        required=False,
+        help_text=_("The team that owns the survey and its feedback. Empty: administrators only."),
+    )
+
+    def __init__(self, *args: Any, teams: Any, team_required: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["team"].required = team_required

@@ -57,9 +57,9 @@ def segment_rules_validate(*, rules: Any) -> None:
 
 
 def segment_contacts(*, segment: Segment) -> ContactQuerySet:
-    """The contacts a segment's rules select right now (raises ValidationError on bad rules)."""
+    """The contacts of the segment's team its rules select right now (raises ValidationError on bad rules)."""
     segment_rules_validate(rules=segment.rules)
-    condition = Q()
+    condition = Q(team_id=segment.team_id) if segment.team_id else Q(team__isnull=True)
     for rule in segment.rules:
         condition &= _rule_q(rule)
     return Contact.objects.filter(condition)

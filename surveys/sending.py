@@ -254,7 +254,10 @@ def _after_refusal(email: InvitationEmail, *, code: int, text: bytes | str, outc
         now = timezone.now()
         _finish(email, status=EmailStatus.BOUNCED, error=error)
         Invitation.objects.filter(pk=email.invitation_id).update(status=Invitation.Status.BOUNCED)
-        Contact.objects.filter(pk=email.invitation.contact_id, bounced_at__isnull=True).update(bounced_at=now)
+        # The address is bad for every team that has it, not only for this one.
+        Contact.objects.with_address(email.invitation.contact.email).filter(bounced_at__isnull=True).update(
+            bounced_at=now
+        )
         outcome.bounced += 1
     else:
         retried = _retry_later([email], error=error, count_attempt=True)

@@ -2,12 +2,15 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys.distributions import distribution_figures
-from surveys.models import Distribution, Language, Question, Survey
+from surveys import access
+from surveys.access_api import ScopedRelationsMixin
+from surveys.distributions import distribution_audience_validate, distribution_figures
+from surveys.models import AuditEvent, Distribution, Language, Question, Survey, Team
 from surveys.services import QUESTION_FIELDS
 
 
@@ -31,7 +34,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     questions = QuestionSerializer(many=True, required=False, source="current_questions")
     anonymous_url = serializers.SerializerMethodField()
 
@@ -40,6 +43,7 @@ class SurveySerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "team",
             "status",
             "version",
             "title_en",
@@ -63,6 +67,15 @@ class SurveySerializer(serializers.ModelSerializer):
 class TemplateSerializer(serializers.Serializer):
     template = serializers.ChoiceField(choices=["nps", "csat", "ces", "enps"])
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True, default=None, help_text=_("The owning team.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["team"].queryset = access.writable_teams(request.user, Survey)
 
 
 class DistributionFiguresSerializer(serializers.Serializer):
@@ -78,7 +91,7 @@ class DistributionFiguresSerializer(serializers.Serializer):
     response_rate = serializers.FloatField(allow_null=True)
 
 
-class DistributionSerializer(serializers.ModelSerializer):
+class DistributionSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     figures = serializers.SerializerMethodField()
     reminder_days = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=90), required=False, max_length=5
@@ -111,6 +124,18 @@ class DistributionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_("Give each reminder day once, in increasing order."))
         return days
 
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        current = self.instance
+        survey = data.get("survey", current.survey if current else None)
+        segment = data.get("segment", current.segment if current else None)
+        contacts = data["contacts"] if "contacts" in data else (list(current.contacts.all()) if current else [])
+        if survey is not None:
+            try:
+                distribution_audience_validate(survey=survey, segment=segment, contacts=contacts)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from None
+        return data
+
 
 class ScheduleSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -136,3 +161,21 @@ class SurveySendResultSerializer(serializers.Serializer):
     status = serializers.CharField()
     skip_reason = serializers.CharField(allow_blank=True)
     created = serializers.BooleanField()
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "action",
+            "target_type",
+            "target_id",
+            "details",
+            "ip_address",
+            "source",
+        ]
+        read_only_fields = fields

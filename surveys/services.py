@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from surveys import catalog, rules
-from surveys.models import Contact, Invitation, Question, Survey
+from surveys.models import Contact, Invitation, Question, Survey, Team
 
 QUESTION_FIELDS = [
     "key",
@@ -58,15 +58,22 @@ def survey_version_has_answers(*, survey: Survey, version: int | None = None) ->
 
 @transaction.atomic
 def survey_create(
-    *, name: str, content: dict[str, Any], questions: list[dict[str, Any]], by: AbstractBaseUser | None = None
+    *,
+    name: str,
+    content: dict[str, Any],
+    questions: list[dict[str, Any]],
+    by: AbstractBaseUser | None = None,
+    team: Team | None = None,
 ) -> Survey:
-    """Create a draft survey with its first version of questions."""
-    survey = Survey.objects.create(name=name, created_by=by, **content)
+    """Create a draft survey of a team (None: administrators only) with its first version of questions."""
+    survey = Survey.objects.create(name=name, created_by=by, team=team, **content)
     _questions_create(survey=survey, version=1, questions=questions)
     return survey
 
 
-def survey_create_from_template(*, template: str, name: str = "", by: AbstractBaseUser | None = None) -> Survey:
+def survey_create_from_template(
+    *, template: str, name: str = "", by: AbstractBaseUser | None = None, team: Team | None = None
+) -> Survey:
     """Create a draft survey from one of the one-click templates (nps, csat, ces, enps)."""
     try:
         spec = catalog.TEMPLATES[template]
@@ -75,17 +82,21 @@ def survey_create_from_template(*, template: str, name: str = "", by: AbstractBa
     content = {key: spec[key] for key in SURVEY_CONTENT_FIELDS}
     content["anonymous_link_enabled"] = spec.get("anonymous_link_enabled", False)
     questions = [{"position": index, **question} for index, question in enumerate(spec["questions"])]
-    return survey_create(name=name or spec["label"], content=content, questions=questions, by=by)
+    return survey_create(name=name or spec["label"], content=content, questions=questions, by=by, team=team)
 
 
 @transaction.atomic
 def survey_duplicate(*, survey: Survey, by: AbstractBaseUser | None = None) -> Survey:
-    """Copy a survey's content and current questions into a new draft."""
+    """Copy a survey's content and current questions into a new draft of the same team."""
     content = {key: getattr(survey, key) for key in SURVEY_CONTENT_FIELDS}
     content["anonymous_link_enabled"] = survey.anonymous_link_enabled
     questions = [{key: getattr(q, key) for key in QUESTION_FIELDS} for q in survey.current_questions()]
     return survey_create(
-        name=str(_("Copy of %(name)s") % {"name": survey.name}), content=content, questions=questions, by=by
+        name=str(_("Copy of %(name)s") % {"name": survey.name}),
+        content=content,
+        questions=questions,
+        by=by,
+        team=survey.team,
     )
 
 

@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from feedback.api import FollowUpViewSet, MetricsView, SurveyResponseViewSet
-from surveys.api import DistributionViewSet, SurveyViewSet
+from surveys.api import AuditEventViewSet, DistributionViewSet, SurveyViewSet
 from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentViewSet
 
 router = DefaultRouter()
@@ -18,6 +18,7 @@ router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("contact-imports", ContactImportViewSet, basename="contact-import")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

@@ -7,10 +7,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,15 +26,20 @@ from feedback.models import (
     StaffProfile,
     SurveyResponse,
 )
-from vocsite.forms import SAFE_FORMFIELDS
+from surveys import access
+from surveys.access import Action
+from surveys.admin.scoped import ScopedAdmin
 
 
 class ReassignForm(ActionForm):
-    new_owner = forms.ModelChoiceField(
-        label=_("new owner"),
-        queryset=get_user_model().objects.filter(is_active=True, is_staff=True),
-        required=False,
-    )
+    new_owner = forms.ModelChoiceField(label=_("new owner"), queryset=get_user_model().objects.none(), required=False)
+
+
+def _owner_choices(form: ReassignForm, request: HttpRequest) -> ReassignForm:
+    """Offer the caller's colleagues only (the service refuses anyone outside the follow-up's team)."""
+    staff = get_user_model().objects.filter(is_active=True, is_staff=True)
+    form.fields["new_owner"].queryset = access.scope(staff, request.user)
+    return form
 
 
 class MineFilter(admin.SimpleListFilter):
@@ -84,13 +88,16 @@ class ActForm(forms.Form):
     root_cause = forms.ModelChoiceField(queryset=RootCause.objects.filter(active=True), required=False)
     shared_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     tell_customer = forms.BooleanField(required=False)
-    owner = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True, is_staff=True), required=False
-    )
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+
+    def __init__(self, *args: Any, owners: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only people who may own this follow-up: its team's managers and agents, administrators.
+        self.fields["owner"].queryset = owners
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ScopedAdmin):
     list_display = [
         "id",
         "contact",
@@ -139,11 +146,25 @@ class FollowUpAdmin(admin.ModelAdmin):
     def is_overdue(self, follow_up: FollowUp) -> bool:
         return follow_up.is_overdue(now=timezone.now())
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        page = super().changelist_view(request, extra_context)
+        form = getattr(page, "context_data", {}).get("action_form")
+        if form is not None:
+            _owner_choices(form, request)
+        return page
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> FollowUp:
+        follow_up = super().get_object(request, object_id, from_field)
+        # The case panel lists the customer's other responses: only those the viewer may see.
+        follow_up.viewer = request.user  # type: ignore[attr-defined]
+        return follow_up
+
     @admin.display(description=_("case"))
     def case_panel(self, follow_up: FollowUp) -> SafeString:
         response = follow_up.response
+        viewer = getattr(follow_up, "viewer", None)
         history = (
-            SurveyResponse.objects.completed()
+            access.scope(SurveyResponse.objects.completed(), viewer)
             .filter(contact=follow_up.contact)
             .exclude(pk=response.pk)
             .select_related("survey")
@@ -157,7 +178,7 @@ class FollowUpAdmin(admin.ModelAdmin):
             .order_by("question__page", "question__position"),
             "history": history,
             "attached": follow_up.attached_responses.prefetch_related("answers__question").order_by("completed_at"),
-            "earlier": FollowUp.objects.filter(contact=follow_up.contact)
+            "earlier": access.scope(FollowUp.objects.filter(contact=follow_up.contact), viewer)
             .exclude(pk=follow_up.pk)
             .order_by("-created_at")[:10]
             if follow_up.contact
@@ -173,34 +194,37 @@ class FollowUpAdmin(admin.ModelAdmin):
         return [act, *super().get_urls()]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        follow_up = self.get_object(request, object_id)
         extra = {
             **(extra_context or {}),
-            "act_form": ActForm(),
+            "act_form": ActForm(owners=access.follow_up_owners(team_id=access.team_of(follow_up))),
             "act_url": reverse("admin:feedback_followup_act", args=[object_id]),
         }
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def act(self, request: HttpRequest, follow_up_id: int) -> HttpResponse:
         """One button on the follow-up page: a state change, a note, a call, an email, a reassignment."""
-        follow_up = get_object_or_404(FollowUp.objects.select_related("owner", "contact", "rule"), pk=follow_up_id)
+        follow_up = self.get_object(request, str(follow_up_id))
         back = HttpResponseRedirect(reverse("admin:feedback_followup_change", args=[follow_up_id]))
-        if request.method != "POST" or not self.has_change_permission(request, follow_up):
+        if request.method != "POST":
             return back
-        form = ActForm(request.POST)
+        needed = Action.ASSIGN if request.POST.get("action") == "assign" else Action.CHANGE
+        if not access.can(request.user, needed, follow_up):
+            raise PermissionDenied
+        form = ActForm(request.POST, owners=access.follow_up_owners(team_id=access.team_of(follow_up)))
         if not form.is_valid():
             self.message_user(request, _("That action could not be read."), level=messages.ERROR)
             return back
-        data, by = form.cleaned_data, request.user
         try:
-            self._apply(follow_up, data, by)
+            self._apply(request, follow_up, form.cleaned_data)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), level=messages.ERROR)
             return back
         self.message_user(request, _("Done."))
         return back
 
-    def _apply(self, follow_up: FollowUp, data: dict[str, Any], by: Any) -> None:
-        action, text = data["action"], data["text"] or ""
+    def _apply(self, request: HttpRequest, follow_up: FollowUp, data: dict[str, Any]) -> None:
+        action, text, by = data["action"], data["text"] or "", request.user
         if action == "start":
             loop.follow_up_start(follow_up=follow_up, by=by, note=text)
         elif action == "wait":
@@ -225,18 +249,27 @@ class FollowUpAdmin(admin.ModelAdmin):
         elif data["owner"] is None:
             raise ValidationError(_("Choose the new owner."))
         else:
-            loop.follow_up_assign(follow_up=follow_up, to=data["owner"], by=by, note=text)
+            loop.follow_up_assign(follow_up=follow_up, to=data["owner"], by=by, note=text, request=request)
 
-    @admin.action(description=_("Reassign to the owner chosen below"))
+    @admin.action(description=_("Reassign to the owner chosen below"), permissions=["assign"])
     def reassign(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
-        owner = ReassignForm(request.POST).fields["new_owner"].clean(request.POST.get("new_owner"))
+        try:
+            owner = (
+                _owner_choices(ReassignForm(request.POST), request)
+                .fields["new_owner"]
+                .clean(request.POST.get("new_owner"))
+            )
+        except ValidationError:
+            owner = None
         if owner is None:
             self.message_user(request, _("Choose the new owner next to the action."), level=messages.ERROR)
             return
         moved = 0
         for follow_up in queryset:
             try:
-                loop.follow_up_assign(follow_up=follow_up, to=owner, by=request.user, note=str(_("Bulk reassignment")))
+                loop.follow_up_assign(
+                    follow_up=follow_up, to=owner, by=request.user, note=str(_("Bulk reassignment")), request=request
+                )
                 moved += 1
             except ValidationError as error:
                 self.message_user(request, f"#{follow_up.pk}: {' '.join(error.messages)}", level=messages.WARNING)
@@ -244,7 +277,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(ScopedAdmin):
     list_display = ["position", "name", "active", "survey", "score_group", "sentiment", "theme", "language"]
     list_display += ["creates_follow_up", "owner_mode", "sla_hours"]
     list_display_links = ["name"]
@@ -275,14 +308,13 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(ScopedAdmin):
     list_display = ["user", "manager", "language"]
     autocomplete_fields = ["user", "manager"]
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
-    formfield_overrides = SAFE_FORMFIELDS
+class BusinessCalendarAdmin(ScopedAdmin):
     list_display = ["name", "timezone", "workdays", "day_start", "day_end"]
 
     def get_form(self, request: HttpRequest, obj: BusinessCalendar | None = None, **kwargs: Any) -> Any:
@@ -303,13 +335,13 @@ def _clean_timezone(form: forms.ModelForm) -> str:
 
 
 @admin.register(RootCause)
-class RootCauseAdmin(admin.ModelAdmin):
+class RootCauseAdmin(ScopedAdmin):
     list_display = ["name", "name_zh", "active"]
     list_editable = ["active"]
 
 
 @admin.register(FollowUpNotification)
-class FollowUpNotificationAdmin(admin.ModelAdmin):
+class FollowUpNotificationAdmin(ScopedAdmin):
     list_display = ["follow_up", "kind", "step", "recipient", "status", "sent_at", "attempts"]
     list_filter = ["kind", "status"]
     readonly_fields = [field.name for field in FollowUpNotification._meta.fields]

@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from feedback import export, rollups, tagging
 from feedback.models import Answer, AnswerTheme, Sentiment, SurveyResponse, Theme
 from feedback.routing import unhappy_responses
-from surveys import segments
+from surveys import access, segments
+from surveys.admin.scoped import ScopedAdmin, ScopedInline
+from surveys.audit import Action, audit_record
 from surveys.models import Question, Segment
-from vocsite.forms import SAFE_FORMFIELDS
 
 # The unhappy, middle and happy answers of each scored question kind.
 SCORE_GROUPS = {
@@ -83,16 +84,17 @@ class SegmentFilter(admin.SimpleListFilter):
     parameter_name = "segment"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(str(segment.pk), segment.name) for segment in Segment.objects.all()]
+        return [(str(segment.pk), segment.name) for segment in access.scope(Segment.objects.all(), request.user)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
-        segment = Segment.objects.filter(pk=self.value()).first() if (self.value() or "").isdigit() else None
+        segments_seen = access.scope(Segment.objects.all(), request.user)
+        segment = segments_seen.filter(pk=self.value()).first() if (self.value() or "").isdigit() else None
         if segment is None:
             return queryset
         return queryset.filter(contact__in=segments.segment_contacts(segment=segment).values("pk"))
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(ScopedInline, admin.TabularInline):
     model = Answer
     fields = ["question_text", "value_shown", "sentiment", "polarity", "theme_names", "key_phrases", "answered_at"]
     readonly_fields = fields
@@ -120,7 +122,7 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(ScopedAdmin):
     list_display = ["id", "survey", "contact", "score", "language", "status", "completed_at"]
     list_filter = [
         "survey",
@@ -158,8 +160,16 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: SurveyResponse | None = None) -> bool:
         return False
 
-    @admin.action(description=_("Export the selected responses as CSV"))
+    @admin.action(description=_("Export the selected responses as CSV"), permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[SurveyResponse]) -> StreamingHttpResponse:
+        details = {
+            "responses": queryset.count(),
+            "survey_ids": sorted(queryset.order_by().values_list("survey_id", flat=True).distinct()),
+            "format": "csv",
+        }
+        audit_record(
+            actor=request.user, action=Action.RESPONSES_EXPORTED, target=None, request=request, details=details
+        )
         rows = export.response_export_rows(queryset)
         response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="responses.csv"'
@@ -178,7 +188,7 @@ def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-class AnswerThemeInline(admin.TabularInline):
+class AnswerThemeInline(ScopedInline, admin.TabularInline):
     model = AnswerTheme
     fields = ["theme", "source", "tagged_by", "created_at"]
     readonly_fields = ["source", "tagged_by", "created_at"]
@@ -186,7 +196,7 @@ class AnswerThemeInline(admin.TabularInline):
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(ScopedAdmin):
     """Free-text answers with their analysis; staff tag themes by hand here."""
 
     list_display = ["text", "sentiment", "polarity", "text_language", "answered_at"]
@@ -214,19 +224,18 @@ class AnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
-    formfield_overrides = SAFE_FORMFIELDS
+class ThemeAdmin(ScopedAdmin):
     list_display = ["name", "name_zh", "keywords", "merged_into"]
     list_filter = [("merged_into", admin.EmptyFieldListFilter)]
     search_fields = ["name", "name_zh"]
     actions = ["apply_keywords", "merge"]
 
-    @admin.action(description=_("Apply keywords to past answers"))
+    @admin.action(description=_("Apply keywords to past answers"), permissions=["change"])
     def apply_keywords(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
         caught = sum(tagging.theme_apply_keywords(theme=theme) for theme in queryset)
         self.message_user(request, _("%(count)d answers tagged.") % {"count": caught})
 
-    @admin.action(description=_("Merge the selected themes into the first one"))
+    @admin.action(description=_("Merge the selected themes into the first one"), permissions=["change"])
     def merge(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
         themes = list(queryset.order_by("pk"))
         if len(themes) < 2:

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models.responses import Theme
-from surveys.models import Language, Segment, Survey, new_token
+from surveys.models import Language, Segment, Survey, Team, new_token
 
 
 class DigestSubscription(models.Model):
@@ -17,6 +17,16 @@ class DigestSubscription(models.Model):
         MONTHLY = "monthly", _("Monthly")
 
     name = models.CharField(_("name"), max_length=200, blank=True)
+    # The digest covers this team's surveys only; empty: every team's (administrators only).
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The digest covers this team's surveys. Empty: every team's (administrators only)."),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff user"),

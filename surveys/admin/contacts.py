@@ -14,11 +14,13 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from surveys import access
+from surveys.access import Action
 from surveys.admin.privacy import ContactPrivacyAdmin
+from surveys.admin.scoped import ScopedAdmin
 from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
-from surveys.models import Contact, ContactImport, Segment
+from surveys.models import Contact, ContactImport, Segment, Team
 from surveys.segments import segment_contacts, segment_rules_validate
-from vocsite.forms import SAFE_FORMFIELDS
 
 
 class _DateSetFilter(admin.SimpleListFilter):
@@ -48,10 +50,11 @@ class BouncedFilter(_DateSetFilter):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactPrivacyAdmin):
-    formfield_overrides = SAFE_FORMFIELDS
-    list_display = ["email", "name", "language", "external_id", "account_owner", "attributes_text", "unsubscribed_at"]
-    list_filter = ["language", UnsubscribedFilter, BouncedFilter]
+class ContactAdmin(ContactPrivacyAdmin, ScopedAdmin):
+    list_display = ["email", "name", "team", "language", "external_id", "account_owner", "attributes_text"]
+    list_display += ["unsubscribed_at"]
+    list_filter = ["team", "language", UnsubscribedFilter, BouncedFilter]
+    list_select_related = ["team", "account_owner"]
     search_fields = ["email", "name", "external_id"]
     autocomplete_fields = ["account_owner"]
     readonly_fields = ["created_at", "updated_at"]
@@ -66,7 +69,7 @@ class ContactAdmin(ContactPrivacyAdmin):
 class SegmentForm(forms.ModelForm):
     class Meta:
         model = Segment
-        fields = ["name", "rules"]
+        fields = ["team", "name", "rules"]
 
     def clean_rules(self) -> Any:
         rules = self.cleaned_data["rules"]
@@ -75,12 +78,12 @@ class SegmentForm(forms.ModelForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
-    formfield_overrides = SAFE_FORMFIELDS
+class SegmentAdmin(ScopedAdmin):
     form = SegmentForm
-    list_display = ["name", "live_size", "created_at"]
+    list_display = ["name", "team", "live_size", "created_at"]
+    list_filter = ["team"]
     search_fields = ["name"]
-    fields = ["name", "rules", "live_size"]
+    fields = ["team", "name", "rules", "live_size"]
     readonly_fields = ["live_size"]
 
     @admin.display(description=_("live size"))
@@ -94,6 +97,12 @@ class SegmentAdmin(admin.ModelAdmin):
 
 
 class ContactImportUploadForm(forms.Form):
+    team = forms.ModelChoiceField(
+        label=_("team"),
+        queryset=Team.objects.none(),
+        required=False,
+        help_text=_("The team whose list the contacts join. Empty: administrators only."),
+    )
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
@@ -113,11 +122,21 @@ class ContactImportUploadForm(forms.Form):
 
 
 @admin.register(ContactImport)
-class ContactImportAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status", "rows_text", "created_count", "updated_count", "error_count", "created_at"]
+class ContactImportAdmin(ScopedAdmin):
+    list_display = [
+        "__str__",
+        "team",
+        "status",
+        "rows_text",
+        "created_count",
+        "updated_count",
+        "error_count",
+        "created_at",
+    ]
     list_filter = ["status"]
     fields = [
         "file_name",
+        "team",
         "status",
         "progress",
         "created_count",
@@ -133,7 +152,7 @@ class ContactImportAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ContactImport]:
         # The file itself can be 50 MB: never load it to show a page.
-        return super().get_queryset(request).defer("content").select_related("created_by")
+        return super().get_queryset(request).defer("content").select_related("created_by", "team")
 
     def has_change_permission(self, request: HttpRequest, obj: ContactImport | None = None) -> bool:
         # An import is a record of what happened; it is read, never edited.
@@ -143,10 +162,14 @@ class ContactImportAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = ContactImportUploadForm(request.POST or None, request.FILES or None)
+        form.fields["team"].queryset = access.writable_teams(request.user, ContactImport, Action.ADD)
+        form.fields["team"].required = not access.is_administrator(request.user)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                contact_import = contact_import_create(file_name=upload.name, content=upload.read(), by=request.user)
+                contact_import = contact_import_create(
+                    file_name=upload.name, content=upload.read(), by=request.user, team=form.cleaned_data["team"]
+                )
             except ValidationError as error:
                 form.add_error("file", error)
             else:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -12,12 +12,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from surveys import services
+from surveys import access, services
+from surveys.access import Action
+from surveys.admin.scoped import ScopedAdmin, ScopedInline
 from surveys.forms import QuestionForm, QuestionFormSet, TemplateChoiceForm
 from surveys.models import Question, Survey
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(ScopedInline, admin.StackedInline):
     model = Question
     form = QuestionForm
     formset = QuestionFormSet
@@ -46,15 +48,15 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "version", "answered", "created_at"]
-    list_filter = ["status"]
+class SurveyAdmin(ScopedAdmin):
+    list_display = ["name", "team", "status", "version", "answered", "created_at"]
+    list_filter = ["team", "status"]
     search_fields = ["name", "title_en", "title_zh"]
     readonly_fields = ["status", "version", "links"]
     inlines = [QuestionInline]
     actions = ["publish", "close", "duplicate"]
     fieldsets = [
-        (None, {"fields": ["name", "status", "version", "links"]}),
+        (None, {"fields": ["name", "team", "status", "version", "links"]}),
         (_("English"), {"fields": ["title_en", "intro_en", "thank_you_en"]}),
         (_("Simplified Chinese"), {"fields": ["title_zh", "intro_zh", "thank_you_zh"]}),
         (_("Links"), {"fields": ["anonymous_link_enabled"]}),
@@ -62,7 +64,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Survey]:
         answered = Count("invitations", filter=Q(invitations__responded_at__isnull=False))
-        return super().get_queryset(request).annotate(answered_count=answered)
+        return super().get_queryset(request).select_related("team").annotate(answered_count=answered)
 
     @admin.display(description=_("responses"), ordering="answered_count")
     def answered(self, survey: Survey) -> int:
@@ -118,21 +120,21 @@ class SurveyAdmin(admin.ModelAdmin):
                 question.pk = copies[question.pk].pk
                 question.version = survey.version
 
-    @admin.action(description=_("Publish (start accepting answers)"))
+    @admin.action(description=_("Publish (start accepting answers)"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         count = self._each(request, queryset, services.survey_publish)
         self.message_user(
             request, ngettext("%(count)d survey published.", "%(count)d surveys published.", count) % {"count": count}
         )
 
-    @admin.action(description=_("Close (stop accepting answers)"))
+    @admin.action(description=_("Close (stop accepting answers)"), permissions=["change"])
     def close(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         count = self._each(request, queryset, services.survey_close)
         self.message_user(
             request, ngettext("%(count)d survey closed.", "%(count)d surveys closed.", count) % {"count": count}
         )
 
-    @admin.action(description=_("Duplicate as a new draft"))
+    @admin.action(description=_("Duplicate as a new draft"), permissions=["add"])
     def duplicate(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         copies = [services.survey_duplicate(survey=survey, by=request.user) for survey in queryset]
         count = len(copies)
@@ -160,8 +162,12 @@ class SurveyAdmin(admin.ModelAdmin):
     def from_template(self, request: HttpRequest) -> HttpResponse:
         """Create a draft survey from a one-click template, then open it for editing."""
         if not self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
-        form = TemplateChoiceForm(request.POST or None)
+            raise PermissionDenied
+        form = TemplateChoiceForm(
+            request.POST or None,
+            teams=access.writable_teams(request.user, Survey, Action.ADD),
+            team_required=not access.is_administrator(request.user),
+        )
         if request.method == "POST" and form.is_valid():
             survey = services.survey_create_from_template(**form.cleaned_data, by=request.user)
             self.message_user(

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -15,13 +16,41 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from surveys import distributions, sending
+from surveys.admin.scoped import ScopedAdmin, ScopedInline
 from surveys.models import Distribution, Invitation, InvitationEmail
-from vocsite.forms import SAFE_FORMFIELDS
+
+
+class DistributionForm(forms.ModelForm):
+    class Meta:
+        model = Distribution
+        fields = ["name", "survey", "segment", "contacts", "scheduled_at", "reminder_days"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("survey") is not None:
+            distributions.distribution_audience_validate(
+                survey=data["survey"], segment=data.get("segment"), contacts=data.get("contacts") or []
+            )
+        return data
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["survey", "contact"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("survey") is not None and data.get("contact") is not None:
+            distributions.distribution_audience_validate(
+                survey=data["survey"], segment=None, contacts=[data["contact"]]
+            )
+        return data
 
 
 @admin.register(Distribution)
-class DistributionAdmin(admin.ModelAdmin):
-    formfield_overrides = SAFE_FORMFIELDS
+class DistributionAdmin(ScopedAdmin):
+    form = DistributionForm
     list_display = ["name", "survey", "status", "scheduled_at", "figures_line", "created_at"]
     list_filter = ["status", "survey"]
     search_fields = ["name"]
@@ -63,19 +92,19 @@ class DistributionAdmin(admin.ModelAdmin):
     def figures_line(self, distribution: Distribution) -> str:
         return f"{distribution.sent_count} / {distribution.answered_count}"  # type: ignore[attr-defined]
 
-    @admin.action(description=_("Schedule (send at the chosen time, or now)"))
+    @admin.action(description=_("Schedule (send at the chosen time, or now)"), permissions=["change"])
     def schedule(self, request: HttpRequest, queryset: QuerySet[Distribution]) -> None:
         self._each(request, queryset, lambda d: distributions.distribution_schedule(distribution=d, at=d.scheduled_at))
 
-    @admin.action(description=_("Pause"))
+    @admin.action(description=_("Pause"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Distribution]) -> None:
         self._each(request, queryset, lambda d: distributions.distribution_pause(distribution=d))
 
-    @admin.action(description=_("Resume"))
+    @admin.action(description=_("Resume"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Distribution]) -> None:
         self._each(request, queryset, lambda d: distributions.distribution_resume(distribution=d))
 
-    @admin.action(description=_("Cancel"))
+    @admin.action(description=_("Cancel"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Distribution]) -> None:
         self._each(request, queryset, lambda d: distributions.distribution_cancel(distribution=d))
 
@@ -92,7 +121,7 @@ class DistributionAdmin(admin.ModelAdmin):
             self.message_user(request, message % {"count": done})
 
 
-class InvitationEmailInline(admin.TabularInline):
+class InvitationEmailInline(ScopedInline, admin.TabularInline):
     model = InvitationEmail
     fields = ["sequence", "status", "due_at", "sent_at", "attempts", "last_error", "note"]
     readonly_fields = fields
@@ -104,7 +133,8 @@ class InvitationEmailInline(admin.TabularInline):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ScopedAdmin):
+    form = InvitationForm
     list_display = [
         "survey",
         "contact",
@@ -135,7 +165,7 @@ class InvitationAdmin(admin.ModelAdmin):
         url = invitation.answer_url()
         return format_html('<a href="{}" target="_blank">{}</a>', url, url)
 
-    @admin.action(description=_("Send the email again now"))
+    @admin.action(description=_("Send the email again now"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         count = sum(
             1 for invitation in queryset if sending.invitation_resend(invitation=invitation, now=timezone.now())

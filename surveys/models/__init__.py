@@ -1,12 +1,14 @@
 """Survey design and distribution models, one module per concern."""
 
+from surveys.models.audit import AuditEvent
 from surveys.models.contacts import Contact, ContactImport, ContactQuerySet, Segment
 from surveys.models.design import Language, Question, QuestionQuerySet, Survey, SurveyQuerySet, localized, new_token
 from surveys.models.distribution import Distribution, Invitation, InvitationEmail, InvitationEmailQuerySet
 from surveys.models.privacy import ContactErasure, SuppressedAddress
-from surveys.models.teams import Team
+from surveys.models.teams import Membership, Role, Team
 
 __all__ = [
+    "AuditEvent",
     "Contact",
     "ContactErasure",
     "ContactImport",
@@ -16,8 +18,10 @@ __all__ = [
     "InvitationEmail",
     "InvitationEmailQuerySet",
     "Language",
+    "Membership",
     "Question",
     "QuestionQuerySet",
+    "Role",
     "Segment",
     "SuppressedAddress",
     "Survey",

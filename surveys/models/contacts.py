@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models.design import Language
+from surveys.models.teams import Team
 
 
 class ContactQuerySet(models.QuerySet["Contact"]):
@@ -14,10 +15,24 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         """Contacts that may be emailed at all: not unsubscribed, address not bounced."""
         return self.filter(unsubscribed_at__isnull=True, bounced_at__isnull=True)
 
+    def with_address(self, email: str) -> "ContactQuerySet":
+        """Every team's contact at this address (case-insensitive; uses the contact_email_ci index)."""
+        return self.alias(address=Lower("email")).filter(address=email.lower())
+
+
+TEAM_HELP = _("The team whose customers these are. Empty: administrators only.")
+
 
 class Contact(models.Model):
-    """A customer who can be surveyed."""
+    """A customer of one team, who can be surveyed by that team.
 
+    Each team keeps its own list, so one person can be a customer of two teams and neither
+    team sees the other's record; an address is unique within a team.
+    """
+
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, help_text=TEAM_HELP
+    )
     email = models.EmailField(_("email"))
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
@@ -46,12 +61,27 @@ class Contact(models.Model):
             ("export_contact", _("Can export everything about a contact")),
             ("erase_contact", _("Can erase a contact")),
         ]
+        # Two partial indexes each, because NULL teams are distinct to a plain unique index.
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="contact_unique_email_ci"),
             models.UniqueConstraint(
-                fields=["external_id"], condition=~models.Q(external_id=""), name="contact_unique_external_id"
+                "team", Lower("email"), condition=models.Q(team__isnull=False), name="contact_unique_email_per_team"
+            ),
+            models.UniqueConstraint(
+                Lower("email"), condition=models.Q(team__isnull=True), name="contact_unique_email_without_team"
+            ),
+            models.UniqueConstraint(
+                fields=["team", "external_id"],
+                condition=~models.Q(external_id="") & models.Q(team__isnull=False),
+                name="contact_unique_external_id_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id="") & models.Q(team__isnull=True),
+                name="contact_unique_external_id_without_team",
             ),
         ]
+        # Unsubscribes and bounces apply to an address in every team's list.
+        indexes = [models.Index(Lower("email"), name="contact_email_ci")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
@@ -61,8 +91,11 @@ class Contact(models.Model):
 
 
 class Segment(models.Model):
-    """A saved filter over contacts; its size is always computed live."""
+    """A saved filter over one team's contacts; its size is always computed live."""
 
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, help_text=TEAM_HELP
+    )
     name = models.CharField(_("name"), max_length=200)
     rules = models.JSONField(
         _("rules"),
@@ -81,7 +114,7 @@ class Segment(models.Model):
 
 
 class ContactImport(models.Model):
-    """A CSV file of contacts, imported row by row in the background with a report."""
+    """A CSV file of contacts, imported into one team's list row by row in the background."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -89,6 +122,9 @@ class ContactImport(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, help_text=TEAM_HELP
+    )
     file_name = models.CharField(_("file"), max_length=255, blank=True)
     # Kept in the database, not on a local disk, so any worker on any machine can read it.
     content = models.BinaryField(_("content"))

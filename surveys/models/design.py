@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from surveys import rules
+from surveys.models.teams import Team
 
 
 def new_token() -> str:
@@ -42,6 +43,17 @@ class Survey(models.Model):
         CLOSED = "closed", _("Closed")
 
     name = models.CharField(_("internal name"), max_length=200)
+    # The team that owns the survey, and through it its distributions, responses and follow-ups.
+    # Empty: only administrators see it (surveys made before teams existed start that way).
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="surveys",
+        help_text=_("The team that owns this survey and its feedback. Empty: administrators only."),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     version = models.PositiveIntegerField(
         _("current version"),
