@@ -261,6 +261,7 @@ def choices(queryset: QuerySet[Any], user: Any, *, for_model: type[Model], actio
 
     Teams themselves: the teams where the user may take the action on for_model.
     """
+    queryset = queryset.all()  # a manager (a serializer field's default) becomes a queryset
     if queryset.model is Team:
         return queryset & writable_teams(user, for_model, action)
     visible = scope(queryset, user, Action.VIEW)

@@ -48,6 +48,11 @@ class RolePermission(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active and user.is_staff):
             return False
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup and lookup in getattr(view, "kwargs", {}):
+            # One object: found among the caller's rows or a 404, then checked for the action.
+            # So another team's object is a 404 for everyone, whatever their role.
+            return access.is_administrator(user) or bool(access.roles(user))
         action = required_action(view, request)
         area = getattr(view, "access_area", None)
         if area is not None:

@@ -80,8 +80,11 @@ class ContactSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
         return data
 
     def _default_team(self) -> Team | None:
+        request = self.context.get("request")
+        if request is None:  # used from code, not over the API: no caller to take a team from
+            return None
         try:
-            return access.team_for_new(self.context["request"].user, Contact, chosen=None)
+            return access.team_for_new(request.user, Contact, chosen=None)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
 

@@ -19,7 +19,8 @@ from rest_framework.test import APIClient
 from feedback import loop, routing
 from feedback.models import FollowUp, FollowUpEvent, RootCause, RoutingRule, StaffProfile, SurveyResponse
 from feedback.tasks import feedback_tick
-from surveys.models import Invitation, Team
+from surveys.memberships import membership_grant
+from surveys.models import Invitation, Survey, Team
 from tests.conftest import make_contact, make_invitation, make_survey
 
 pytestmark = pytest.mark.django_db
@@ -272,7 +273,10 @@ def test_the_invariant_check_finds_nothing_when_whole_and_names_what_is_broken(
 
 def test_follow_ups_over_the_api(boss: Any, cause: RootCause, django_capture_on_commit_callbacks: Any) -> None:
     follow_up = FollowUp.objects.get(response=complete(2, capture=django_capture_on_commit_callbacks))
+    team = Team.objects.create(name="Care")
+    Survey.objects.filter(pk=follow_up.survey_id).update(team=team)
     other = make_staff("other")
+    membership_grant(user=other, team=team, role="agent", by=boss)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=boss).key}")
     base = f"/api/v1/follow-ups/{follow_up.pk}"
