@@ -206,6 +206,7 @@ class AdminObject:
     post: str = ""  # for views that take a POST: what an empty (or given) form gets
     data: Body | None = None
     shared: bool = False  # a row no team owns: there is no other team's row to ask for
+    other: int = 404  # what the other team's object gets (the bare redirect finds out nothing)
 
     def url(self, world: World, side: Side | None) -> str:
         row = row_of(world, self.model, side)
@@ -361,7 +362,7 @@ def admin_routes(
         f"{prefix}<path:object_id>/delete/": AdminObject(model, "delete/", delete, shared=shared),
         f"{prefix}<path:object_id>/history/": AdminObject(model, "history/", history, shared=shared),
         # The bare object URL redirects to its change page, which decides (for any staff member).
-        f"{prefix}<path:object_id>/": AdminObject(model, "", "302 302 302 302 302", shared=shared),
+        f"{prefix}<path:object_id>/": AdminObject(model, "", "302 302 302 302 302", shared=shared, other=302),
     }
 
 
@@ -435,7 +436,7 @@ MATRIX: dict[str, Any] = {
         ),
         get="200 200 200 403 200",
     ),
-    "admin/^(?P<app_label>authtoken|surveys|auth|feedback)/$": AppIndex(
+    "admin/^<app_label>/$": AppIndex(
         {
             "surveys": "200 200 200 404 200",
             "feedback": "200 200 200 200 200",
@@ -796,11 +797,13 @@ def routes(patterns: list[Any], prefix: str = "") -> set[str]:
 
 
 def _readable(route: str) -> str:
+    # The app index lists the registered apps in registration order; any order is the same route.
+    route = re.sub(r"\(\?P<app_label>[^)]*\)", "<app_label>", route)
     if "<drf_format_suffix:format>" in route:
         return route.replace("<drf_format_suffix:format>", "")
     route = re.sub(r"\\\.\(\?P<format>\[a-z0-9\]\+\)/\?\$$", "/$", route)
     if route.startswith("api/v1/^"):
-        route = route.replace("^", "").replace("$", "").replace("(?P<pk>[^/.]+)", "{pk}")
+        route = route.replace("(?P<pk>[^/.]+)", "{pk}").replace("^", "").replace("$", "")
     return route
 
 

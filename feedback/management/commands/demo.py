@@ -17,12 +17,20 @@ from feedback.answering import FIELD_PREFIX, response_save_page
 from feedback.models import DigestSubscription, FollowUp, RootCause, SurveyResponse
 from feedback.rollups import rollups_rebuild
 from surveys import distributions, services
-from surveys.models import Contact, Distribution, Invitation, Language, Survey
+from surveys.models import Contact, Distribution, Invitation, Language, Membership, Role, Survey, Team
 from surveys.periodic import periodic_tick
 
 DEMO_SURVEY_NAME = "Demo: customer NPS"
+DEMO_TEAM_NAME = "Customer care"
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "vocsite-demo"
+# One person per team role, all with the admin's password: log in as each to see what the role sees.
+DEMO_PEOPLE = [
+    ("manager", Role.MANAGER, "the team's surveys, customers, follow-ups and digests"),
+    ("agent", Role.AGENT, "the team's feedback and their own follow-ups"),
+    ("designer", Role.DESIGNER, "digests and aggregated metrics, never a customer's details"),
+    ("viewer", Role.VIEWER, "everything of the team, read-only"),
+]
 
 # (score, language, follow-up text) — the kind of answers a software company gets.
 DEMO_ANSWERS: list[tuple[int, str, str]] = [
@@ -68,7 +76,7 @@ ZH_NAMES = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊"
 
 
 class Command(BaseCommand):
-    help = "Migrate, seed a demo (a bilingual NPS survey with responses, an admin login) and serve it."
+    help = "Migrate, seed a demo (a bilingual NPS survey with responses, a team with every role) and serve it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="Seed and print the URLs, but do not serve.")
@@ -77,7 +85,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
-        survey = Survey.objects.filter(name=DEMO_SURVEY_NAME).first() or self._seed()
+        team = self._ensure_team()
+        survey = Survey.objects.filter(name=DEMO_SURVEY_NAME).first() or self._seed(team)
         self._print_links(survey)
         if not options["no_serve"]:
             call_command("runserver", options["addrport"], use_reloader=False)
@@ -87,16 +96,29 @@ class Command(BaseCommand):
         if not users.objects.filter(username=ADMIN_USERNAME).exists():
             users.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
 
-    def _seed(self) -> Survey:
+    def _ensure_team(self) -> Team:
+        """The demo team, with a person in each team role (the memberships are seeded, not audited)."""
+        team, _created = Team.objects.get_or_create(name=DEMO_TEAM_NAME)
+        users = get_user_model()
+        for username, role, _what in DEMO_PEOPLE:
+            user = users.objects.filter(username=username).first()
+            if user is None:
+                user = users.objects.create_user(
+                    username, f"{username}@example.com", ADMIN_PASSWORD, is_staff=True, first_name=username.title()
+                )
+            Membership.objects.get_or_create(user=user, team=team, defaults={"role": role})
+        return team
+
+    def _seed(self, team: Team) -> Survey:
         """A live survey sent through a real distribution (emails land in the mail folder), then answered."""
         with transaction.atomic():
-            survey = services.survey_create_from_template(template="nps", name=DEMO_SURVEY_NAME)
+            survey = services.survey_create_from_template(template="nps", name=DEMO_SURVEY_NAME, team=team)
             survey.anonymous_link_enabled = True
             survey.save(update_fields=["anonymous_link_enabled"])
             services.survey_publish(survey=survey)
             for template in ["csat", "ces", "enps"]:
-                services.survey_create_from_template(template=template)
-            contacts = self._contacts()
+                services.survey_create_from_template(template=template, team=team)
+            contacts = self._contacts(team)
             distribution = Distribution.objects.create(name="Demo: spring check-in", survey=survey, reminder_days=[3])
             distribution.contacts.set(contacts)
             distributions.distribution_schedule(distribution=distribution)
@@ -107,7 +129,8 @@ class Command(BaseCommand):
             self._answer(invitations[contact.pk], score, language, text)
         self._spread_over_past_weeks(survey, random.Random(7))
         self._work_some_follow_ups()
-        DigestSubscription.objects.create(name="Design team", email="design@example.com", cadence="weekly")
+        designer = get_user_model().objects.get(username="designer")
+        DigestSubscription.objects.create(name="Design team", team=team, user=designer, cadence="weekly")
         rollups_rebuild()
         return survey
 
@@ -126,14 +149,18 @@ class Command(BaseCommand):
                     shared_note="We called you and fixed the problem. Thank you for telling us.",
                 )
 
-    def _contacts(self) -> list[Contact]:
+    def _contacts(self, team: Team) -> list[Contact]:
+        """The team's customers; the agent owns their accounts, so their follow-ups are the agent's."""
         chooser = random.Random(7)
+        agent = get_user_model().objects.get(username="agent")
         contacts = []
         languages = [language for _score, language, _text in DEMO_ANSWERS] + [Language.ENGLISH, Language.CHINESE]
         for number, language in enumerate(languages, start=1):
             names = ZH_NAMES if language == Language.CHINESE else EN_NAMES
             contacts.append(
                 Contact(
+                    team=team,
+                    account_owner=agent,
                     email=f"customer{number}@example.com",
                     name=names[number % len(names)] if number <= len(DEMO_ANSWERS) else "",
                     language=language,
@@ -172,6 +199,8 @@ class Command(BaseCommand):
             "vocsite is ready.",
             f"  Admin:          {site}{reverse('admin:index')}",
             f"  Login:          {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
+            f"  Team logins ({DEMO_TEAM_NAME}, same password):",
+            *[f"    {name:<9} {role.label}: {what}" for name, role, what in DEMO_PEOPLE],
             f"  API docs:       {site}{reverse('api-docs')}",
             f"  Anonymous link: {survey.anonymous_url()}",
         ]
