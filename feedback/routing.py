@@ -24,7 +24,7 @@ from feedback.models import (
     RoutingRule,
     SurveyResponse,
 )
-from surveys import segments
+from surveys import access, segments
 from surveys.models import Question, Team
 
 logger = logging.getLogger(__name__)
@@ -112,8 +112,12 @@ def owner_for(rule: RoutingRule, response: SurveyResponse) -> tuple[AbstractBase
 
 
 def team_next_member(*, team: Team) -> AbstractBaseUser | None:
-    """The next active member in turn; the turn counter moves atomically, inactive users are skipped."""
-    members = list(team.members.filter(is_active=True).order_by("pk"))
+    """The next active manager or agent in turn; the counter moves atomically, inactive users are skipped."""
+    members = list(
+        get_user_model()
+        .objects.filter(is_active=True, memberships__team=team, memberships__role__in=access.FOLLOW_UP_OWNER_ROLES)
+        .order_by("pk")
+    )
     if not members:
         return None
     with transaction.atomic():

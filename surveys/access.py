@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from surveys.models import Membership, Role, Team
+from surveys.models import Membership, Role, Survey, Team
 
 
 class Area(StrEnum):
@@ -232,8 +232,10 @@ def can(user: Any, action: Action | str, obj: Model | None = None, *, model: typ
     where = reach(user, resource.area, action)
     if where.everywhere or not where.any():
         return where.everywhere
-    if obj is None or resource.team is None:
-        return bool(where.teams) or (bool(where.own) and resource.owner is not None) or resource.team is None
+    if resource.team is None:  # shared lists: whoever the area is granted to
+        return True
+    if obj is None:
+        return bool(where.teams) or (bool(where.own) and resource.owner is not None)
     if resource.many:
         return obj.pk is not None and scope(model._default_manager.filter(pk=obj.pk), user, action).exists()
     team_id = _follow(obj, resource.team)
@@ -284,8 +286,6 @@ def team_for_new(user: Any, model: type[Model], *, chosen: Team | None) -> Team 
 
 def surveys_for(user: Any, area: Area, action: Action | str = Action.VIEW) -> QuerySet[Any]:
     """The surveys whose data the user may see in an area (metrics: aggregated figures only)."""
-    from surveys.models import Survey
-
     ids = team_ids(user, area, action)
     return Survey.objects.all() if ids is None else Survey.objects.filter(team_id__in=ids)
 

@@ -102,11 +102,10 @@ class ScopedFilterSet(django_filters.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         user = getattr(request, "user", None)
         for filter_ in self.filters.values():
-            queryset = filter_.extra.get("queryset")
+            queryset = getattr(filter_, "queryset", None)
             if isinstance(filter_, django_filters.filters.QuerySetRequestMixin) and isinstance(queryset, QuerySet):
-                filter_.extra["queryset"] = access.choices(
-                    queryset, user, for_model=self._meta.model, action=Action.VIEW
-                )
+                model = self._meta.model
+                filter_.queryset = access.choices(queryset, user, for_model=model, action=Action.VIEW)
 
 
 class ScopedFilterBackend(DjangoFilterBackend):
