@@ -19,10 +19,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.routes import project_routes
 from tests.teams import ROLES, Side, World, make_world
 
 pytestmark = pytest.mark.django_db
@@ -366,6 +366,29 @@ def admin_routes(
     }
 
 
+def api_routes(
+    base: str,
+    model: str,
+    *,
+    listing: str,
+    detail: str,
+    create: tuple[str, Body] | None = None,
+    foreign_query: Body | None = None,
+    patch: str = "",
+    delete: str = "",
+    actions: dict[str, tuple[str, Body | None]] | None = None,
+) -> dict[str, Any]:
+    """A viewset's routes: the list (and create), one object, and each custom action on one object."""
+    post, body = create or ("", None)
+    routes = {
+        f"api/v1/{base}/": ApiList(base, model, listing, post, body, foreign_query),
+        f"api/v1/{base}/{{pk}}/": ApiObject(base, model, detail, patch, lambda world: {"name": "Renamed"}, delete),
+    }
+    for action, (expected, action_body) in (actions or {}).items():
+        routes[f"api/v1/{base}/{{pk}}/{action}/"] = ApiAction(base, model, action, expected, action_body)
+    return routes
+
+
 ADMINISTRATORS_ONLY = {
     "changelist": "200 403 403 403 403",
     "add": "200 403 403 403 403",
@@ -374,6 +397,24 @@ ADMINISTRATORS_ONLY = {
     "delete": "200 404 404 404 404",
     "history": "200 404 404 404 404",
     "shared": True,
+}
+# Surveys and customers: managers edit them, agents and viewers read them, designers never see them.
+TEAM_READS_MANAGERS_EDIT = {
+    "changelist": "200 200 200 403 200",
+    "add": "200 200 403 403 403",
+    "change": "200 200 200 404 200",
+    "post": "200 200 403 404 403",
+    "delete": "200 200 403 404 403",
+    "history": "200 200 200 404 200",
+}
+# Distributions: managers edit them, viewers read them, agents and designers never see them.
+MANAGERS_EDIT_VIEWERS_READ = {
+    "changelist": "200 200 403 403 200",
+    "add": "200 200 403 403 403",
+    "change": "200 200 404 404 200",
+    "post": "200 200 404 404 403",
+    "delete": "200 200 404 404 403",
+    "history": "200 200 404 404 200",
 }
 SHARED_LIST = {  # themes and root causes: everyone with a role reads them, administrators edit them
     "changelist": "200 200 200 200 200",
@@ -447,12 +488,7 @@ MATRIX: dict[str, Any] = {
     # Admin of surveys: design and distribution.
     **admin_routes(
         "surveys.survey",
-        changelist="200 200 200 403 200",
-        add="200 200 403 403 403",
-        change="200 200 200 404 200",
-        post="200 200 403 404 403",
-        delete="200 200 403 404 403",
-        history="200 200 200 404 200",
+        **TEAM_READS_MANAGERS_EDIT,
         foreign=lambda world: {"name": "Theirs", "team": world.south.team.pk, "title_en": "Theirs"},
     ),
     "admin/surveys/survey/from-template/": AdminAdd(
@@ -463,53 +499,28 @@ MATRIX: dict[str, Any] = {
     ),
     **admin_routes(
         "surveys.distribution",
-        changelist="200 200 403 403 200",
-        add="200 200 403 403 403",
-        change="200 200 404 404 200",
-        post="200 200 404 404 403",
-        delete="200 200 404 404 403",
-        history="200 200 404 404 200",
+        **MANAGERS_EDIT_VIEWERS_READ,
         foreign=lambda world: {"name": "Mixed", "survey": world.north.survey.pk, "segment": world.south.segment.pk},
     ),
     **admin_routes(
         "surveys.invitation",
-        changelist="200 200 403 403 200",
-        add="200 200 403 403 403",
-        change="200 200 404 404 200",
-        post="200 200 404 404 403",
-        delete="200 200 404 404 403",
-        history="200 200 404 404 200",
+        **MANAGERS_EDIT_VIEWERS_READ,
         foreign=lambda world: {"survey": world.north.survey.pk, "contact": world.south.contact.pk},
     ),
     # Admin of customers.
     **admin_routes(
         "surveys.contact",
-        changelist="200 200 200 403 200",
-        add="200 200 403 403 403",
-        change="200 200 200 404 200",
-        post="200 200 403 404 403",
-        delete="200 200 403 404 403",
-        history="200 200 200 404 200",
+        **TEAM_READS_MANAGERS_EDIT,
         foreign=lambda world: {"email": "new@south.example", "team": world.south.team.pk, "language": "en"},
     ),
     **admin_routes(
         "surveys.segment",
-        changelist="200 200 200 403 200",
-        add="200 200 403 403 403",
-        change="200 200 200 404 200",
-        post="200 200 403 404 403",
-        delete="200 200 403 404 403",
-        history="200 200 200 404 200",
+        **TEAM_READS_MANAGERS_EDIT,
         foreign=lambda world: {"name": "Theirs", "team": world.south.team.pk, "rules": "[]"},
     ),
     **admin_routes(
         "surveys.contactimport",
-        changelist="200 200 200 403 200",
-        add="200 200 403 403 403",
-        change="200 200 200 404 200",
-        post="403 403 403 404 403",  # an import is a record: nobody edits it
-        delete="200 200 403 404 403",
-        history="200 200 200 404 200",
+        **{**TEAM_READS_MANAGERS_EDIT, "post": "403 403 403 404 403"},  # an import is a record: nobody edits it
         foreign=lambda world: {
             "team": world.south.team.pk,
             "file": SimpleUploadedFile("c.csv", b"email\na@b.example\n"),
@@ -631,13 +642,27 @@ MATRIX: dict[str, Any] = {
         foreign_query=lambda world: {"survey": world.south.survey.pk},
         foreign="200 400 400 400 400",
     ),
-    "api/v1/surveys/": ApiList(
+    **api_routes(
         "surveys",
         "surveys.survey",
-        get="200 200 200 403 200",
-        post="201 400 403 403 403",
-        body=lambda world: {"name": "Theirs", "title_en": "Theirs", "team": world.south.team.pk},
+        listing="200 200 200 403 200",
+        create=(
+            "201 400 403 403 403",
+            lambda world: {"name": "Theirs", "title_en": "Theirs", "team": world.south.team.pk},
+        ),
         foreign_query=lambda world: {"team": world.south.team.pk},
+        detail="200 200 200 404 200",
+        patch="200 200 403 404 403",
+        delete="400 400 403 404 403",  # it has responses: the service refuses, whoever may try
+        actions={
+            "close": ("200 200 403 404 403", None),
+            "publish": ("400 400 403 404 403", None),  # already live
+            "duplicate": ("201 201 403 404 403", None),
+            "send": (
+                "201 201 403 404 403",
+                lambda world: {"contact": {"email": "fresh@north.example"}, "idempotency_key": "ticket-1"},
+            ),
+        },
     ),
     "api/v1/surveys/from-template/": ApiList(
         "surveys/from-template",
@@ -646,106 +671,59 @@ MATRIX: dict[str, Any] = {
         post="201 400 403 403 403",
         body=lambda world: {"template": "csat", "team": world.south.team.pk},
     ),
-    "api/v1/surveys/{pk}/": ApiObject(
-        "surveys",
-        "surveys.survey",
-        get="200 200 200 404 200",
-        patch="200 200 403 404 403",
-        body=lambda world: {"name": "Renamed"},
-        delete="400 400 403 404 403",  # it has responses: refused by the service, for everyone allowed to try
-    ),
-    "api/v1/surveys/{pk}/close/": ApiAction("surveys", "surveys.survey", "close", "200 200 403 404 403"),
-    "api/v1/surveys/{pk}/publish/": ApiAction("surveys", "surveys.survey", "publish", "400 400 403 404 403"),
-    "api/v1/surveys/{pk}/duplicate/": ApiAction("surveys", "surveys.survey", "duplicate", "201 201 403 404 403"),
-    "api/v1/surveys/{pk}/send/": ApiAction(
-        "surveys",
-        "surveys.survey",
-        "send",
-        "201 201 403 404 403",
-        lambda world: {"contact": {"email": "fresh@north.example"}, "idempotency_key": "ticket-1"},
-    ),
-    "api/v1/responses/": ApiList(
+    **api_routes(
         "responses",
         "feedback.surveyresponse",
-        get="200 200 200 403 200",
+        listing="200 200 200 403 200",
         foreign_query=lambda world: {"survey": world.south.survey.pk},
+        detail="200 200 200 404 200",
     ),
-    "api/v1/responses/{pk}/": ApiObject("responses", "feedback.surveyresponse", get="200 200 200 404 200"),
-    "api/v1/distributions/": ApiList(
+    **api_routes(
         "distributions",
         "surveys.distribution",
-        get="200 200 403 403 200",
-        post="400 400 403 403 403",  # the survey is north's, the segment south's: refused even for administrators
-        body=lambda world: {"name": "Mixed", "survey": world.north.survey.pk, "segment": world.south.segment.pk},
+        listing="200 200 403 403 200",
+        # North's survey with south's segment: refused, even for administrators.
+        create=(
+            "400 400 403 403 403",
+            lambda world: {"name": "Mixed", "survey": world.north.survey.pk, "segment": world.south.segment.pk},
+        ),
         foreign_query=lambda world: {"survey": world.south.survey.pk},
-    ),
-    "api/v1/distributions/{pk}/": ApiObject(
-        "distributions",
-        "surveys.distribution",
-        get="200 200 404 404 200",
+        detail="200 200 404 404 200",
         patch="200 200 404 404 403",
-        body=lambda world: {"name": "Renamed"},
         delete="204 204 404 404 403",
+        actions={
+            "schedule": ("200 200 404 404 403", None),
+            "pause": ("400 400 404 404 403", None),  # a draft cannot pause
+            "resume": ("400 400 404 404 403", None),
+            "cancel": ("200 200 404 404 403", None),
+        },
     ),
-    "api/v1/distributions/{pk}/schedule/": ApiAction(
-        "distributions", "surveys.distribution", "schedule", "200 200 404 404 403"
-    ),
-    "api/v1/distributions/{pk}/pause/": ApiAction(
-        "distributions", "surveys.distribution", "pause", "400 400 404 404 403"
-    ),
-    "api/v1/distributions/{pk}/resume/": ApiAction(
-        "distributions", "surveys.distribution", "resume", "400 400 404 404 403"
-    ),
-    "api/v1/distributions/{pk}/cancel/": ApiAction(
-        "distributions", "surveys.distribution", "cancel", "200 200 404 404 403"
-    ),
-    "api/v1/follow-ups/": ApiList(
+    **api_routes(
         "follow-ups",
         "feedback.followup",
-        get="200 200 200 403 200",
+        listing="200 200 200 403 200",
         foreign_query=lambda world: {"owner": world.south.people["agent"].pk},
+        detail="200 200 200 404 200",
+        actions={
+            # To south's agent: refused for everyone (administrators by the service).
+            "assign": ("400 400 400 404 403", lambda world: {"owner": world.south.people["agent"].pk}),
+            "start": ("200 200 200 404 403", None),
+            "note": ("200 200 200 404 403", lambda world: {"kind": "call", "text": "Voicemail"}),
+            "resolve": (
+                "200 200 200 404 403",
+                lambda world: {"root_cause": world.shared["rootcause"].pk, "note": "Refunded"},
+            ),
+            "reopen": ("400 400 400 404 403", lambda world: {"note": "Again"}),  # it is not closed
+        },
     ),
-    "api/v1/follow-ups/{pk}/": ApiObject("follow-ups", "feedback.followup", get="200 200 200 404 200"),
-    # Reassigning north's follow-up to south's agent: refused for everyone (administrators by the service).
-    "api/v1/follow-ups/{pk}/assign/": ApiAction(
-        "follow-ups",
-        "feedback.followup",
-        "assign",
-        "400 400 400 404 403",
-        lambda world: {"owner": world.south.people["agent"].pk},
-    ),
-    "api/v1/follow-ups/{pk}/start/": ApiAction("follow-ups", "feedback.followup", "start", "200 200 200 404 403"),
-    "api/v1/follow-ups/{pk}/note/": ApiAction(
-        "follow-ups",
-        "feedback.followup",
-        "note",
-        "200 200 200 404 403",
-        lambda world: {"kind": "call", "text": "Voicemail"},
-    ),
-    "api/v1/follow-ups/{pk}/resolve/": ApiAction(
-        "follow-ups",
-        "feedback.followup",
-        "resolve",
-        "200 200 200 404 403",
-        lambda world: {"root_cause": world.shared["rootcause"].pk, "note": "Refunded"},
-    ),
-    "api/v1/follow-ups/{pk}/reopen/": ApiAction(
-        "follow-ups", "feedback.followup", "reopen", "400 400 400 404 403", lambda world: {"note": "Again"}
-    ),
-    "api/v1/contacts/": ApiList(
+    **api_routes(
         "contacts",
         "surveys.contact",
-        get="200 200 200 403 200",
-        post="201 400 403 403 403",
-        body=lambda world: {"email": "new@south.example", "team": world.south.team.pk},
+        listing="200 200 200 403 200",
+        create=("201 400 403 403 403", lambda world: {"email": "new@south.example", "team": world.south.team.pk}),
         foreign_query=lambda world: {"team": world.south.team.pk},
-    ),
-    "api/v1/contacts/{pk}/": ApiObject(
-        "contacts",
-        "surveys.contact",
-        get="200 200 200 404 200",
+        detail="200 200 200 404 200",
         patch="200 200 403 404 403",
-        body=lambda world: {"name": "Renamed"},
         delete="204 204 403 404 403",
     ),
     "api/v1/contact-imports/": ApiList(
@@ -757,20 +735,14 @@ MATRIX: dict[str, Any] = {
         multipart=True,
     ),
     "api/v1/contact-imports/{pk}/": ApiObject("contact-imports", "surveys.contactimport", get="200 200 200 404 200"),
-    "api/v1/segments/": ApiList(
+    **api_routes(
         "segments",
         "surveys.segment",
-        get="200 200 200 403 200",
-        post="201 400 403 403 403",
-        body=lambda world: {"name": "Theirs", "rules": [], "team": world.south.team.pk},
+        listing="200 200 200 403 200",
+        create=("201 400 403 403 403", lambda world: {"name": "Theirs", "rules": [], "team": world.south.team.pk}),
         foreign_query=lambda world: {"team": world.south.team.pk},
-    ),
-    "api/v1/segments/{pk}/": ApiObject(
-        "segments",
-        "surveys.segment",
-        get="200 200 200 404 200",
+        detail="200 200 200 404 200",
         patch="200 200 403 404 403",
-        body=lambda world: {"name": "Renamed"},
         delete="204 204 403 404 403",
     ),
     "api/v1/audit-events/": Staff(lambda world: "/api/v1/audit-events/", get="200 403 403 403 403"),
@@ -786,15 +758,9 @@ def _archive_url(world: World) -> str:
     return archive_url(world.north.subscription).removeprefix("http://testserver.example")
 
 
-def routes(patterns: list[Any], prefix: str = "") -> set[str]:
+def routes() -> set[str]:
     """Every route of the project, a DRF route's format-suffix twin folded into the route itself."""
-    found: set[str] = set()
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            found |= routes(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            found.add(_readable(prefix + str(pattern.pattern)))
-    return found
+    return {_readable(route) for route in project_routes()}
 
 
 def _readable(route: str) -> str:
@@ -809,7 +775,7 @@ def _readable(route: str) -> str:
 
 
 def test_every_route_has_an_entry_in_the_permission_matrix() -> None:
-    existing = routes(get_resolver().url_patterns)
+    existing = routes()
 
     assert sorted(existing - MATRIX.keys()) == [], "decide who may use these routes: add them to MATRIX"
     assert sorted(MATRIX.keys() - existing) == [], "these MATRIX entries name routes that no longer exist"

@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback.answering import response_save_page
 from surveys.models import Survey
 from tests.conftest import make_invitation, make_survey, make_ten_question_survey
+from tests.routes import project_routes
 from tests.survey_data import TEN_ANSWERS
 
 pytestmark = pytest.mark.django_db
@@ -153,21 +153,19 @@ def test_a_malformed_filter_is_a_400_not_a_500(api: APIClient) -> None:
     assert set(answer.json()) == {"completed_after", "score_min"}
 
 
-def _api_routes(patterns: list[Any], prefix: str = "") -> set[str]:
-    routes: set[str] = set()
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            routes |= _api_routes(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            routes.add(prefix + str(pattern.pattern))
-    return {route for route in routes if route.startswith("api/v1/") and "format" not in route and route != "api/v1/"}
+def _api_routes() -> set[str]:
+    return {
+        route
+        for route in project_routes()
+        if route.startswith("api/v1/") and "format" not in route and route != "api/v1/"
+    }
 
 
 def test_every_api_endpoint_is_in_the_openapi_schema(api: APIClient) -> None:
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
 
     documented = {path.strip("/") for path in schema["paths"]}
-    for route in _api_routes(get_resolver().url_patterns):
+    for route in _api_routes():
         shape = route.replace("(?P<pk>[^/.]+)", "{id}").replace("^", "").replace("$", "").strip("/")
         assert shape in documented, f"{route} is missing from the schema"
 
