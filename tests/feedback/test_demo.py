@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from feedback.models import SurveyResponse
-from surveys.models import Survey
+from surveys.models import Contact, Membership, Survey
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,20 @@ def test_the_readmes_first_command_runs_on_the_embedded_defaults(tmp_path: Path)
 
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Login:          admin / vocsite-demo" in run.stdout
+
+
+def test_the_demo_team_has_a_person_in_every_role_and_owns_the_demo() -> None:
+    output = StringIO()
+
+    call_command("demo", "--no-serve", stdout=output)
+
+    demo = Survey.objects.get(name="Demo: customer NPS")
+    roles = dict(Membership.objects.filter(team=demo.team).values_list("user__username", "role"))
+    assert demo.team.name == "Customer care"
+    assert roles == {"manager": "manager", "agent": "agent", "designer": "designer", "viewer": "viewer"}
+    assert set(Contact.objects.values_list("team__name", flat=True)) == {"Customer care"}
+    # The agent owns the customers' accounts, so their follow-ups are the agent's.
+    assert set(Contact.objects.values_list("account_owner__username", flat=True)) == {"agent"}
+    printed = output.getvalue()
+    assert "Team logins (Customer care, same password):" in printed
+    assert "    designer  Designer (digests and aggregated metrics): " in printed
