@@ -63,4 +63,4 @@ def test_the_demo_team_has_a_person_in_every_role_and_owns_the_demo() -> None:
     assert set(Contact.objects.values_list("account_owner__username", flat=True)) == {"agent"}
     printed = output.getvalue()
     assert "Team logins (Customer care, same password):" in printed
-    assert "    designer  Designer (digests and aggregated metrics): " in printed
+    assert "    designer  designer: digests and aggregated metrics, never a customer's details" in printed

@@ -26,10 +26,10 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "vocsite-demo"
 # One person per team role, all with the admin's password: log in as each to see what the role sees.
 DEMO_PEOPLE = [
-    ("manager", Role.MANAGER, "the team's surveys, customers, follow-ups and digests"),
-    ("agent", Role.AGENT, "the team's feedback and their own follow-ups"),
-    ("designer", Role.DESIGNER, "digests and aggregated metrics, never a customer's details"),
-    ("viewer", Role.VIEWER, "everything of the team, read-only"),
+    ("manager", Role.MANAGER, "team manager: the team's surveys, customers, follow-ups and digests"),
+    ("agent", Role.AGENT, "agent: the team's feedback and their own follow-ups"),
+    ("designer", Role.DESIGNER, "designer: digests and aggregated metrics, never a customer's details"),
+    ("viewer", Role.VIEWER, "viewer: everything of the team, read-only"),
 ]
 
 # (score, language, follow-up text) — the kind of answers a software company gets.
@@ -200,7 +200,7 @@ class Command(BaseCommand):
             f"  Admin:          {site}{reverse('admin:index')}",
             f"  Login:          {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
             f"  Team logins ({DEMO_TEAM_NAME}, same password):",
-            *[f"    {name:<9} {role.label}: {what}" for name, role, what in DEMO_PEOPLE],
+            *[f"    {name:<9} {what}" for name, _role, what in DEMO_PEOPLE],
             f"  API docs:       {site}{reverse('api-docs')}",
             f"  Anonymous link: {survey.anonymous_url()}",
         ]
