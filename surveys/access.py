@@ -44,6 +44,7 @@ class Action(StrEnum):
     CHANGE = "change"
     DELETE = "delete"
     EXPORT = "export"
+    ERASE = "erase"
     ASSIGN = "assign"
 
 
@@ -62,7 +63,8 @@ GRANTS: dict[str, dict[Area, dict[Action, str]]] = {
     Role.MANAGER: {
         Area.DESIGN: _grant(*WRITE),
         Area.DISTRIBUTION: _grant(*WRITE),
-        Area.CONTACTS: _grant(*WRITE, Action.EXPORT),
+        # Exporting everything about a customer and erasing them: administrators only.
+        Area.CONTACTS: _grant(*WRITE),
         Area.FEEDBACK: _grant(Action.VIEW, Action.CHANGE, Action.EXPORT),
         Area.FOLLOW_UPS: _grant(Action.VIEW, Action.CHANGE, Action.ASSIGN),
         Area.DIGESTS: _grant(*WRITE),

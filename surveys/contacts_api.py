@@ -11,15 +11,18 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from surveys import access
+from surveys.access import Action
 from surveys.access_api import ScopedFilterSet, ScopedRelationsMixin, ScopedViewSetMixin
+from surveys.audit import Action as AuditAction
+from surveys.audit import audit_record
 from surveys.contact_import import MAX_FILE_BYTES, contact_import_create
 from surveys.models import Contact, ContactErasure, ContactImport, Segment, Team
 from surveys.segments import segment_contacts, segment_rules_validate
@@ -111,29 +114,13 @@ class ContactErasureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactPermission(permissions.BasePermission):
-    """Staff who hold a model permission (superusers hold them all)."""
-
-    perm = ""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_staff and request.user.has_perm(self.perm))
-
-
-class CanExportContacts(ContactPermission):
-    perm = "surveys.export_contact"
-
-
-class CanEraseContacts(ContactPermission):
-    perm = "surveys.erase_contact"
-
-
 class ContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Contacts who can be surveyed."""
 
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["created_at", "email", "name"]
+    action_permissions = {"export": "export", "erase": "erase"}
 
     def get_queryset(self) -> QuerySet[Contact]:
         return Contact.objects.order_by("-created_at", "-pk")
@@ -145,15 +132,16 @@ class ContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         save_unique(serializer)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"], permission_classes=[CanExportContacts])
+    @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str) -> Response:
         """Everything stored about the contact, as JSON (tokens left out)."""
         contact = self.get_object()
         logger.info("Contact %s exported by user %s", contact.pk, request.user.pk)
+        audit_record(actor=request.user, action=AuditAction.CONTACT_EXPORTED, target=contact, request=request)
         return Response(contact_export(contact=contact))
 
     @extend_schema(request=None, responses={200: ContactErasureSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[CanEraseContacts])
+    @action(detail=True, methods=["post"])
     def erase(self, request: Request, pk: str) -> Response:
         """Erase the contact: scores stay anonymous, the rest is redacted, the address is suppressed.
 
@@ -162,10 +150,23 @@ class ContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         # The contact row may be gone (erased before): the id is read from the URL, not the table.
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise Http404
+        # Not fetched through get_object() (the row may be gone), so the policy is asked here.
+        if not access.can(request.user, Action.ERASE, model=Contact):
+            raise PermissionDenied
+        contact = Contact.objects.filter(pk=int(pk))
+        if contact.exists() and not access.scope(contact, request.user, Action.ERASE).exists():
+            raise Http404
         erasure = contact_erase(contact_id=int(pk), by=request.user)
         if erasure is None:
             raise Http404
         logger.info("Contact %s erased by user %s", erasure.contact_id, request.user.pk)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.CONTACT_ERASED,
+            target=erasure,
+            request=request,
+            details={"contact_id": erasure.contact_id},
+        )
         return Response(ContactErasureSerializer(erasure).data)
 
 

@@ -161,5 +161,15 @@ registry.register(
         not_personal={"address_hash": "a keyed hash: it cannot be turned back into the address"},
     ),
     ModelPrivacy("surveys.ContactErasure", not_personal={"summary": "counts of rows changed"}),
+    ModelPrivacy(
+        "surveys.AuditEvent",
+        # Staff, never customers: the record of who did what must outlive an erasure, so it
+        # names no customer (ids and counts only) and is never rewritten (append-only).
+        not_personal={
+            "actor_name": "the username of the staff member who acted",
+            "ip_address": "where a staff member acted from (never a respondent's address)",
+            "details": "ids and counts only, never names or addresses",
+        },
+    ),
 )
 registry.register_retention_step(DataClass.CONTACT_IDENTITY, inactive_contacts_erase)

@@ -6,13 +6,15 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from surveys.admin.scoped import ScopedAdmin
+from surveys.audit import Action, audit_record
 from surveys.models import Contact, ContactErasure, SuppressedAddress
 from vocsite.privacy.erasure import contacts_erase
 from vocsite.privacy.export import exports_json
@@ -28,17 +30,14 @@ def export_response(contacts: list[Contact], *, file_name: str) -> HttpResponse:
     return response
 
 
-class ContactPrivacyAdmin(admin.ModelAdmin):
-    """Export and erase for ContactAdmin: buttons on the contact and actions on the list."""
+class ContactPrivacyAdmin(ScopedAdmin):
+    """Export and erase for ContactAdmin: buttons on the contact and actions on the list.
+
+    Who may export and erase is the access policy's (has_export_permission, has_erase_permission).
+    """
 
     change_form_template = "admin/surveys/contact/change_form.html"
     actions = ["export_contacts", "erase_contacts"]
-
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("surveys.export_contact")
-
-    def has_erase_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("surveys.erase_contact")
 
     def get_urls(self) -> list[Any]:
         custom = [
@@ -56,6 +55,8 @@ class ContactPrivacyAdmin(admin.ModelAdmin):
     def export_contacts(self, request: HttpRequest, queryset: QuerySet[Contact]) -> HttpResponse:
         contacts = list(queryset.order_by("pk"))
         logger.info("Contacts %s exported by user %s", [contact.pk for contact in contacts], request.user.pk)
+        for contact in contacts:
+            audit_record(actor=request.user, action=Action.CONTACT_EXPORTED, target=contact, request=request)
         return export_response(contacts, file_name="contacts.json")
 
     @admin.action(description=_("Erase selected contacts…"), permissions=["erase"])
@@ -67,10 +68,12 @@ class ContactPrivacyAdmin(admin.ModelAdmin):
         """Download everything about one contact."""
         if not self.has_export_permission(request):
             raise PermissionDenied
-        contact = self.get_object(request, str(pk))
-        if contact is None:
+        try:
+            contact = self.get_object(request, str(pk))
+        except Http404:
             return self._missing(request)
         logger.info("Contact %s exported by user %s", contact.pk, request.user.pk)
+        audit_record(actor=request.user, action=Action.CONTACT_EXPORTED, target=contact, request=request)
         return export_response([contact], file_name=f"contact-{contact.pk}.json")
 
     def erase_view(self, request: HttpRequest) -> HttpResponse:
@@ -80,12 +83,17 @@ class ContactPrivacyAdmin(admin.ModelAdmin):
         raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
         parts = [part.strip() for part in (raw or "").split(",")]
         ids = sorted({int(part) for part in parts if part.isascii() and part.isdigit() and len(part) <= 18})
-        contacts = list(Contact.objects.filter(pk__in=ids).order_by("pk"))
+        contacts = list(self.get_queryset(request).filter(pk__in=ids).order_by("pk"))
         if not contacts:
             return self._missing(request)
         if request.method == "POST":
             erased = contacts_erase(contact_ids=[contact.pk for contact in contacts], by=request.user)
             logger.info("Contacts %s erased by user %s", [record.contact_id for record in erased], request.user.pk)
+            for record in erased:
+                details = {"contact_id": record.contact_id}
+                audit_record(
+                    actor=request.user, action=Action.CONTACT_ERASED, target=record, request=request, details=details
+                )
             count = len(contacts)
             self.message_user(
                 request,
@@ -107,7 +115,7 @@ class ContactPrivacyAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:surveys_contact_changelist"))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdmin):
     """Records of what happened: read, never added, edited or deleted by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

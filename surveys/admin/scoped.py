@@ -57,6 +57,9 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return access.can(request.user, Action.EXPORT, model=self.model)
 
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return access.can(request.user, Action.ERASE, model=self.model)
+
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return access.can(request.user, Action.ASSIGN, model=self.model)
 

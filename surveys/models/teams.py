@@ -75,6 +75,7 @@ class Membership(models.Model):
                 condition=(models.Q(role="administrator") & models.Q(team__isnull=True))
                 | (~models.Q(role="administrator") & models.Q(team__isnull=False)),
                 name="membership_team_unless_administrator",
+                violation_error_message=_("Administrators have no team; every other role needs one."),
             ),
         ]
 

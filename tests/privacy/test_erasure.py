@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,8 +19,10 @@ from surveys.models import (
     Distribution,
     Invitation,
     InvitationEmail,
+    Membership,
     SuppressedAddress,
     Survey,
+    Team,
 )
 from surveys.suppression import address_hash, addresses_suppress
 from tests.conftest import make_contact, make_invitation
@@ -243,12 +244,16 @@ def test_erasing_many_contacts_takes_as_many_statements_as_erasing_one(
     assert ContactErasure.objects.count() == 4
 
 
-def test_an_unknown_contact_is_a_404_and_only_permitted_staff_may_erase(ada: Story, client: Client) -> None:
+def test_an_unknown_contact_is_a_404_and_only_administrators_may_erase(ada: Story, client: Client) -> None:
     agent = User.objects.create_user("agent", "agent@corp.example", "a-long-password-1", is_staff=True)
+    team = Team.objects.create(name="Care")
+    Contact.objects.filter(pk=ada.contact.pk).update(team=team)
+    manager = Membership.objects.create(user=agent, team=team, role="manager")
     client.force_login(agent)
 
     refused = client.post(f"/api/v1/contacts/{ada.contact.pk}/erase/")
-    agent.user_permissions.add(Permission.objects.get(codename="erase_contact"))
+    manager.delete()
+    Membership.objects.create(user=agent, team=None, role="administrator")
     agent = User.objects.get(pk=agent.pk)
     client.force_login(agent)
     unknown = client.post("/api/v1/contacts/999999/erase/")
@@ -289,9 +294,11 @@ def test_the_admin_list_action_leads_to_the_same_confirmation(ada: Story, grace:
     assert Contact.objects.count() == 2
 
 
-def test_staff_without_the_permission_see_no_erase_button_and_cannot_erase(ada: Story, client: Client) -> None:
+def test_a_team_manager_sees_no_erase_button_and_cannot_erase(ada: Story, client: Client) -> None:
     agent = User.objects.create_user("agent", "agent@corp.example", "a-long-password-1", is_staff=True)
-    agent.user_permissions.add(*Permission.objects.filter(codename__in=["view_contact", "change_contact"]))
+    team = Team.objects.create(name="Care")
+    Contact.objects.filter(pk=ada.contact.pk).update(team=team)
+    Membership.objects.create(user=agent, team=team, role="manager")
     client.force_login(agent)
 
     change = client.get(f"/admin/surveys/contact/{ada.contact.pk}/change/")

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from surveys.audit import Action, audit_record
 from vocsite.privacy.erasure import contacts_erase
 
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user {by!r}.")
         erased = {record.contact_id: record for record in contacts_erase(contact_ids=contact_ids, by=user)}
+        for record in erased.values():
+            details = {"contact_id": record.contact_id}
+            audit_record(actor=user, action=Action.CONTACT_ERASED, target=record, details=details)
         for contact_id in contact_ids:
             record = erased.get(contact_id)
             if record is None:

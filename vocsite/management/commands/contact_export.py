@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from surveys.audit import Action, audit_record
 from surveys.models import Contact
 from vocsite.privacy.export import exports_json
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
         contact = Contact.objects.filter(pk=contact_id).first()
         if contact is None:
             raise CommandError(f"No contact {contact_id}: it may have been erased already.")
+        audit_record(actor=None, action=Action.CONTACT_EXPORTED, target=contact)
         self.stdout.write(exports_json([contact]))

@@ -59,7 +59,7 @@ def not_append_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0006_team_table'),
+        ('surveys', '0007_privacy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
