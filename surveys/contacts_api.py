@@ -150,11 +150,12 @@ class ContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         # The contact row may be gone (erased before): the id is read from the URL, not the table.
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise Http404
-        # Not fetched through get_object() (the row may be gone), so the policy is asked here.
-        if not access.can(request.user, Action.ERASE, model=Contact):
+        # Not fetched through get_object() (the row may be gone), so the policy is asked here:
+        # a contact the caller cannot see is a 404, one they see but may not erase a 403.
+        contact = access.scope(Contact.objects.filter(pk=int(pk)), request.user).first()
+        if contact is not None and not access.can(request.user, Action.ERASE, contact):
             raise PermissionDenied
-        contact = Contact.objects.filter(pk=int(pk))
-        if contact.exists() and not access.scope(contact, request.user, Action.ERASE).exists():
+        if contact is None and not access.is_administrator(request.user):
             raise Http404
         erasure = contact_erase(contact_id=int(pk), by=request.user)
         if erasure is None:

@@ -31,12 +31,14 @@ from surveys.audit import Action, audit_record
 from surveys.models import (
     AuditEvent,
     Contact,
+    ContactErasure,
     ContactImport,
     Distribution,
     Invitation,
     InvitationEmail,
     Membership,
     Segment,
+    SuppressedAddress,
     Survey,
     Team,
 )
@@ -183,5 +185,7 @@ def make_world() -> World:
         "theme": Theme.objects.order_by("pk").first(),
         "group": Group.objects.create(name="Old group"),
         "tokenproxy": Token.objects.create(user=administrator),
+        "contacterasure": ContactErasure.objects.create(contact_id=999_999, erased_at=timezone.now()),
+        "suppressedaddress": SuppressedAddress.objects.create(address_hash="0" * 64),
     }
     return world

@@ -136,6 +136,8 @@ class Staff:
     foreign: str = ""
     method: str = "get"
     anonymous: tuple[int, ...] = (302, 401, 403)  # refused (a redirect to the login page, or 401/403)
+    post: str = ""  # and what a POST of post_data gets
+    post_data: Body | None = None
 
     def check(self, caller: Caller) -> list[str]:
         url = self.url(caller.world)
@@ -147,6 +149,9 @@ class Staff:
             failures += mismatch(
                 f"{self.method.upper()} {url}", role, caller.send(role, self.method, url).status_code, wanted
             )
+        for role, wanted in codes(self.post).items() if self.post else []:
+            data = self.post_data(caller.world) if self.post_data else {}
+            failures += mismatch(f"POST {url}", role, caller.send(role, "post", url, data).status_code, wanted)
         if self.foreign_query:
             for role, wanted in codes(self.foreign).items():
                 got = caller.send(role, "get", url, self.foreign_query(caller.world)).status_code
@@ -317,26 +322,23 @@ class ApiAction:
     base: str
     model: str
     action: str
-    post: str
+    post: str  # what each role gets (a POST, unless method says otherwise)
     body: Body | None = None
+    method: str = "post"
 
     def check(self, caller: Caller) -> list[str]:
         world = caller.world
         own = f"/api/v1/{self.base}/{row_of(world, self.model).pk}/{self.action}/"
         other = f"/api/v1/{self.base}/{row_of(world, self.model, world.south).pk}/{self.action}/"
-        body = self.body(world) if self.body else {}
+        body = self.body(world) if self.body else ({} if self.method == "post" else None)
+        verb = self.method.upper()
         failures = []
         for role, wanted in codes(self.post).items():
-            failures += mismatch(
-                f"POST {own}", role, caller.send(role, "post", own, body, api=True).status_code, wanted
-            )
+            got = caller.send(role, self.method, own, body, api=True).status_code
+            failures += mismatch(f"{verb} {own}", role, got, wanted)
             if role != "administrator":
-                failures += mismatch(
-                    f"POST {other} (other team)",
-                    role,
-                    caller.send(role, "post", other, body, api=True).status_code,
-                    404,
-                )
+                got = caller.send(role, self.method, other, body, api=True).status_code
+                failures += mismatch(f"{verb} {other} (other team)", role, got, 404)
         return failures
 
 
@@ -415,6 +417,13 @@ MANAGERS_EDIT_VIEWERS_READ = {
     "post": "200 200 404 404 403",
     "delete": "200 200 404 404 403",
     "history": "200 200 404 404 200",
+}
+# Records of what happened (audit log, erasures, the suppression list): administrators read them, nobody edits.
+RECORDS = {
+    **ADMINISTRATORS_ONLY,
+    "add": "403 403 403 403 403",
+    "post": "403 404 404 404 404",
+    "delete": "403 404 404 404 404",
 }
 SHARED_LIST = {  # themes and root causes: everyone with a role reads them, administrators edit them
     "changelist": "200 200 200 200 200",
@@ -531,12 +540,7 @@ MATRIX: dict[str, Any] = {
     **admin_routes("surveys.membership", **ADMINISTRATORS_ONLY),
     **admin_routes(
         "surveys.auditevent",
-        **{
-            **ADMINISTRATORS_ONLY,
-            "add": "403 403 403 403 403",
-            "post": "403 404 404 404 404",
-            "delete": "403 404 404 404 404",
-        },
+        **RECORDS,
     ),
     **admin_routes("auth.group", **ADMINISTRATORS_ONLY),
     **admin_routes("authtoken.tokenproxy", **ADMINISTRATORS_ONLY),
@@ -549,6 +553,27 @@ MATRIX: dict[str, Any] = {
         post="200 403 403 403 403",
         delete="200 403 403 403 403",
         history="200 200 200 200 200",
+    ),
+    # Everything about one customer, and erasing customers: administrators only.
+    "admin/surveys/contact/<int:pk>/export/": AdminObject(
+        "surveys.contact",
+        "export/",
+        "200 403 403 403 403",
+        other=403,  # refused before any lookup
+    ),
+    "admin/surveys/contact/erase/": Staff(
+        lambda world: f"/admin/surveys/contact/erase/?ids={world.north.contact.pk}",
+        get="200 403 403 403 403",
+        post="302 403 403 403 403",
+        post_data=lambda world: {"ids": str(world.north.contact.pk)},
+    ),
+    **admin_routes(
+        "surveys.contacterasure",
+        **RECORDS,
+    ),
+    **admin_routes(
+        "surveys.suppressedaddress",
+        **RECORDS,
     ),
     "admin/auth/user/<id>/password/": AdminObject(
         "auth.user", "password/", "200 403 403 403 403", "200 403 403 403 403"
@@ -725,6 +750,10 @@ MATRIX: dict[str, Any] = {
         detail="200 200 200 404 200",
         patch="200 200 403 404 403",
         delete="204 204 403 404 403",
+        actions={"erase": ("200 403 403 404 403", None)},
+    ),
+    "api/v1/contacts/{pk}/export/": ApiAction(
+        "contacts", "surveys.contact", "export", "200 403 403 404 403", method="get"
     ),
     "api/v1/contact-imports/": ApiList(
         "contact-imports",

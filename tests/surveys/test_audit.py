@@ -156,3 +156,21 @@ def test_administrators_read_the_log_over_the_api_and_nobody_else_does(world: Wo
         ("api_token_created", "administrator", "auth.user")
     ]
     assert manager.get("/api/v1/audit-events/").status_code == 403
+
+
+def test_exporting_and_erasing_a_contact_are_recorded(world: World) -> None:
+    contact = world.north.contact
+    client = APIClient(REMOTE_ADDR="192.0.2.7")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=world.administrator).key}")
+
+    exported = client.get(f"/api/v1/contacts/{contact.pk}/export/")
+    erased = client.post(f"/api/v1/contacts/{contact.pk}/erase/")
+
+    assert (exported.status_code, erased.status_code) == (200, 200)
+    events = AuditEvent.objects.filter(source="api").order_by("pk")
+    assert [(event.action, event.actor_name, event.ip_address) for event in events] == [
+        ("contact_exported", "administrator", "192.0.2.7"),
+        ("contact_erased", "administrator", "192.0.2.7"),
+    ]
+    assert (events[0].target_type, events[0].target_id) == ("surveys.contact", str(contact.pk))
+    assert events[1].details == {"contact_id": contact.pk}
