@@ -57,10 +57,6 @@ class Contact(models.Model):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        permissions = [
-            ("export_contact", _("Can export everything about a contact")),
-            ("erase_contact", _("Can erase a contact")),
-        ]
         # Two partial indexes each, because NULL teams are distinct to a plain unique index.
         constraints = [
             models.UniqueConstraint(
