@@ -444,17 +444,31 @@ MATRIX: dict[str, Any] = {
     # Public pages: no login; a token or a signed link is the credential.
     "": Public(lambda world: "/", 302, "redirects to the admin login"),
     "s/<str:token>/": Public(lambda world: f"/s/{world.north.invitation.token}/", 302, "a personal survey link"),
-    "s/<str:token>/thanks/": Public(lambda world: f"/s/{world.north.invitation.token}/thanks/", 200, "thank-you page"),
+    "s/<str:token>/thanks/": Public(
+        lambda world: f"/s/{world.north.invitation.token}/thanks/", 302, "thank-you page, through the link's cookie"
+    ),
     "s/<str:token>/status/": Public(
-        lambda world: f"/s/{world.north.invitation.token}/status/", 200, "the customer's status page"
+        lambda world: f"/s/{world.north.invitation.token}/status/",
+        302,
+        "the customer's status page, through the cookie",
     ),
     "a/<str:survey_token>/": Public(
         lambda world: f"/a/{world.north.survey.anonymous_token}/", 404, "anonymous link, off for this survey"
     ),
-    "u/<str:token>/": Public(lambda world: f"/u/{world.north.invitation.token}/", 200, "one-click unsubscribe"),
+    "u/<str:token>/": Public(
+        lambda world: f"/u/{world.north.invitation.token}/", 302, "unsubscribe, through the link's cookie"
+    ),
     "digests/<str:signed>/": Public(lambda world: _archive_url(world), 200, "a subscriber's archive, by signed link"),
     "digests/unsubscribe/<str:token>/": Public(
         lambda world: f"/digests/unsubscribe/{world.north.subscription.token}/", 200, "digest unsubscribe"
+    ),
+    # A link's own pages: the credential is the signed cookie its /s/, /a/ or /u/ URL sets; without it, the
+    # invalid-link page.
+    "r/<str:key>/": Public(lambda world: f"/r/{_link_key(world)}/", 404, "a link page, without its cookie"),
+    "r/<str:key>/thanks/": Public(lambda world: f"/r/{_link_key(world)}/thanks/", 404, "thanks, without the cookie"),
+    "r/<str:key>/status/": Public(lambda world: f"/r/{_link_key(world)}/status/", 404, "status, without the cookie"),
+    "r/<str:key>/unsubscribe/": Public(
+        lambda world: f"/r/{_link_key(world)}/unsubscribe/", 404, "unsubscribe, without the cookie"
     ),
     # Staff pages.
     "staff/dashboard/": Staff(
@@ -779,6 +793,12 @@ MATRIX: dict[str, Any] = {
         lambda world: f"/api/v1/audit-events/{world.shared['auditevent'].pk}/", get="200 404 404 404 404"
     ),
 }
+
+
+def _link_key(world: World) -> str:
+    from surveys.links import Link, LinkKind
+
+    return Link(LinkKind.INVITATION, world.north.invitation.token).key
 
 
 def _archive_url(world: World) -> str:

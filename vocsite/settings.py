@@ -190,6 +190,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "vocsite.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "vocsite.clientaddress.client_address"
 AXES_VERBOSE = False
+# Its records stay out of the admin (which the team access policy governs); `manage.py axes_reset` lifts a lockout.
+AXES_ENABLE_ADMIN = False
 
 # Email: with no EMAIL_URL, every message is written as a file a person can open in var/mail.
 EMAIL_URL = env_url("EMAIL_URL", "", schemes=("smtp", "smtps", "file", "console"))
