@@ -25,7 +25,7 @@ from feedback.serializers import (
 from surveys import access
 from surveys.access import Area
 from surveys.access_api import RolePermission, ScopedFilterSet, ScopedViewSetMixin
-from surveys.models import Language, Segment, Survey
+from surveys.models import Language, Segment, Survey, Touchpoint
 
 
 class SurveyResponseFilter(ScopedFilterSet):
@@ -64,6 +64,7 @@ class MetricsQuerySerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False)
     theme = serializers.PrimaryKeyRelatedField(queryset=Theme.objects.all(), required=False)
+    touchpoint = serializers.PrimaryKeyRelatedField(queryset=Touchpoint.objects.all(), required=False)
     periods = serializers.IntegerField(min_value=1, max_value=120, required=False, default=12)
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
@@ -81,7 +82,8 @@ class MetricsView(APIView):
     """NPS, CSAT, CES and response rate by period, each with n and its 95% interval.
 
     Also the change of the last period against the one before (and whether it is beyond
-    noise), the response funnel, the NPS score distribution and top detractor themes.
+    noise), the response funnel, the NPS score distribution, top detractor themes, closed-loop
+    figures, and NPS / CSAT / CES per touchpoint side by side with the weakest stage named.
     """
 
     permission_classes = [RolePermission]
@@ -100,6 +102,7 @@ class MetricsView(APIView):
             language=data.get("language"),
             segment=data.get("segment"),
             theme_id=data["theme"].pk if "theme" in data else None,
+            touchpoint_id=data["touchpoint"].pk if "touchpoint" in data else None,
         )
         return Response(dashboard.metrics_overview(filters=filters, period=data["period"], periods=data["periods"]))
 
@@ -107,11 +110,13 @@ class MetricsView(APIView):
 class FollowUpViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Follow-ups with their event timeline; actions assign, start, note, resolve, reopen.
 
-    Agents see and work their own follow-ups; managers their team's.
+    Agents see and work their own follow-ups; managers their team's. A follow-up comes from a
+    response (response, survey and contact set) or, proactively, from a health alert (alert and
+    account set, no response).
     """
 
     serializer_class = FollowUpSerializer
-    filterset_fields = ["status", "priority", "owner", "team", "survey", "root_cause"]
+    filterset_fields = ["status", "priority", "owner", "team", "survey", "root_cause", "account", "alert"]
     ordering_fields = ["due_at", "created_at", "priority"]
     action_permissions = {
         "assign": "assign",

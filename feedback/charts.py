@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 236, 44, 28, 34
-INK, MUTED, ACCENT, BAND = "#1d2433", "#5b6475", "#1f5fbf", "#c9dbf5"
+INK, MUTED, ACCENT, BAND, WARN = "#1d2433", "#5b6475", "#1f5fbf", "#c9dbf5", "#b91c1c"
 
 
 def _svg(body: list[str], *, title: str, summary: str) -> str:
@@ -71,6 +71,46 @@ def bars(items: Sequence[tuple[str, float]], *, title: str) -> str:
         )
     body += _x_labels([PAD_LEFT + (i + 0.5) * slot for i in range(len(items))], [label for label, _v in items])
     described = "; ".join(f"{label}: {value:g}" for label, value in items)
+    return _svg(body, title=title, summary=f"{title}. {described}")
+
+
+def estimates(
+    items: Sequence[tuple[str, float | None, float | None, float | None, bool]],
+    *,
+    low: float,
+    high: float,
+    title: str,
+    unit: str = "",
+) -> str:
+    """Side-by-side estimates with their 95% intervals as whiskers; items are (label, value, low, high, marked).
+
+    A marked item (the weakest) is drawn in a warning colour; an item without a value shows none.
+    """
+    slot = (WIDTH - PAD_LEFT - 10) / max(len(items), 1)
+    body = _axes(low, high)
+    for index, (label, value, lo, hi, marked) in enumerate(items):
+        x = PAD_LEFT + (index + 0.5) * slot
+        colour = WARN if marked else ACCENT
+        if lo is not None and hi is not None:
+            body.append(
+                f'<line x1="{x:.1f}" y1="{_y(lo, low, high):.1f}" x2="{x:.1f}" y2="{_y(hi, low, high):.1f}" '
+                f'stroke="{colour}" stroke-width="2"/>'
+            )
+            for end in (lo, hi):
+                y = _y(end, low, high)
+                body.append(f'<line x1="{x - 6:.1f}" y1="{y:.1f}" x2="{x + 6:.1f}" y2="{y:.1f}" stroke="{colour}"/>')
+        if value is not None:
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{_y(value, low, high):.1f}" r="{6 if marked else 4}" fill="{colour}">'
+                f"<title>{escape(label)}: {value:.1f}{unit}</title></circle>"
+            )
+    body += _x_labels([PAD_LEFT + (i + 0.5) * slot for i in range(len(items))], [item[0] for item in items])
+    described = "; ".join(
+        f"{label}: {'-' if value is None else f'{value:.1f}{unit}'}"
+        + ("" if lo is None or hi is None else f" ({lo:.1f} to {hi:.1f})")
+        + (" *" if marked else "")
+        for label, value, lo, hi, marked in items
+    )
     return _svg(body, title=title, summary=f"{title}. {described}")
 
 

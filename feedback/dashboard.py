@@ -19,7 +19,8 @@ def metric_survey_ids(user: Any) -> tuple[int, ...] | None:
 
 
 def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: int = 12) -> dict[str, Any]:
-    """Series by period, the last-vs-previous comparison, funnel, distribution and top themes.
+    """Series by period, the last-vs-previous comparison, funnel, distribution, top themes, loop
+    figures and the journey stages side by side.
 
     A whole survey by month reads the survey's stored summary; anything else adds up the rollups
     (or counts live) here.
@@ -33,6 +34,7 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
             distribution=summaries.summary_distribution(summary),
             themes=summaries.summary_themes(summary),
             loop=loop_metrics.loop_metrics(filters=filters, totals=summary["loop"]),
+            touchpoints=touchpoint_overview(filters=filters),
         )
     return _overview(
         period=period,
@@ -41,6 +43,7 @@ def metrics_overview(*, filters: metrics.MetricFilters, period: str, periods: in
         distribution=metrics.score_distribution(filters=filters),
         themes=metrics.top_detractor_themes(filters=filters),
         loop=loop_metrics.loop_metrics(filters=filters),
+        touchpoints=touchpoint_overview(filters=filters),
     )
 
 
@@ -52,6 +55,7 @@ def _overview(
     distribution: dict[int, int],
     themes: list[dict[str, Any]],
     loop: dict[str, Any],
+    touchpoints: dict[str, Any],
 ) -> dict[str, Any]:
     last = series[-1] if series else None
     previous = series[-2] if len(series) > 1 else None
@@ -75,6 +79,35 @@ def _overview(
         "nps_distribution": distribution,
         "top_detractor_themes": themes,
         "loop": loop,
+        "touchpoints": touchpoints,
+    }
+
+
+def touchpoint_overview(*, filters: metrics.MetricFilters) -> dict[str, Any]:
+    """NPS, CSAT and CES of each journey stage side by side, with the weakest stage named.
+
+    Nothing to compare when the filters pick one survey or one touchpoint: no query then.
+    """
+    if filters.survey_id or filters.touchpoint_id:
+        return {"rows": [], "weakest": {"nps": None, "csat": None}}
+    rows = metrics.metrics_by_touchpoint(filters=filters)
+    weakest = {name: metrics.weakest_touchpoint(rows, metric=name) for name in ("nps", "csat")}
+    return {
+        "rows": [
+            {
+                "touchpoint": row.touchpoint_id,
+                "name": row.name,
+                "name_zh": row.name_zh,
+                "responses": row.responses,
+                "nps": row.nps.as_dict(),
+                "csat": row.csat.as_dict(),
+                "ces": row.ces.as_dict(),
+                "weakest_nps": bool(weakest["nps"]) and weakest["nps"]["touchpoint_id"] == row.touchpoint_id,
+                "weakest_csat": bool(weakest["csat"]) and weakest["csat"]["touchpoint_id"] == row.touchpoint_id,
+            }
+            for row in rows
+        ],
+        "weakest": weakest,
     }
 
 
@@ -111,4 +144,33 @@ def overview_charts(overview: dict[str, Any], *, language: str) -> dict[str, str
             [(theme[name_key] or theme["name"], theme["n"]) for theme in overview["top_detractor_themes"]],
             title=_("Top themes among detractors"),
         ),
+        **touchpoint_charts(overview["touchpoints"], language=language),
+    }
+
+
+def touchpoint_charts(touchpoints: dict[str, Any], *, language: str) -> dict[str, str]:
+    """NPS and CSAT per journey stage, each with its 95% interval; the weakest stage stands out."""
+    rows = touchpoints["rows"]
+    if not rows:
+        return {}
+
+    def label(row: dict[str, Any]) -> str:
+        if row["touchpoint"] is None:
+            return _("No touchpoint")
+        return (row["name_zh"] if language == "zh-hans" and row["name_zh"] else row["name"]) or "-"
+
+    def points(name: str) -> list[tuple[str, float | None, float | None, float | None, bool]]:
+        return [
+            (label(row), row[name]["value"], row[name]["low"], row[name]["high"], row[f"weakest_{name}"])
+            for row in rows
+        ]
+
+    # Translators: these titles contain a literal percent sign, not a placeholder.
+    # xgettext:no-python-format
+    nps_title = _("NPS by touchpoint, 95% margins")
+    # xgettext:no-python-format
+    csat_title = _("CSAT (% satisfied) by touchpoint, 95% intervals")
+    return {
+        "touchpoint_nps": charts.estimates(points("nps"), low=-100, high=100, title=nps_title),
+        "touchpoint_csat": charts.estimates(points("csat"), low=0, high=100, title=csat_title, unit="%"),
     }

@@ -40,3 +40,22 @@ def loop_defaults_ensure(root_cause_model: Any, routing_rule_model: Any) -> None
             owner_mode="account_owner",
             sla_hours=48,
         )
+
+
+ALERT_RULES = [
+    {"name": "Health fell 20 points in 30 days", "kind": "health_drop", "threshold": 20, "days": 30},
+    {"name": "Two unhappy answers in a week", "kind": "detractors", "threshold": 2, "days": 7},
+    {"name": "Stopped answering for 120 days", "kind": "silence", "threshold": 0, "days": 120},
+    {"name": "Renewal within 60 days while at risk", "kind": "renewal_at_risk", "threshold": 0, "days": 60},
+]
+
+
+def health_defaults_ensure(weight_model: Any, alert_rule_model: Any) -> None:
+    """One weight row per input of the formula, and the four alert rules, unless already there."""
+    from feedback.health.formula import DEFAULT_WEIGHTS
+
+    for key, points in DEFAULT_WEIGHTS.items():
+        weight_model.objects.get_or_create(key=key, defaults={"points": points})
+    if not alert_rule_model.objects.exists():
+        for spec in ALERT_RULES:
+            alert_rule_model.objects.create(**spec)

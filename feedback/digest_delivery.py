@@ -131,9 +131,14 @@ def digest_context(content: dict[str, Any], *, language: str) -> dict[str, Any]:
             {**cause, "label": cause["name_zh"] if chinese and cause["name_zh"] else cause["name"]}
             for cause in row["root_causes"]
         ]
+    touchpoints = [
+        {**row, "label": row["name_zh"] if chinese and row["name_zh"] else row["name"]}
+        for row in content.get("touchpoints", [])  # digests archived before touchpoints have none
+    ]
     return {
         **content,
         "themes": themes,
+        "touchpoints": touchpoints,
         "new_theme_labels": [row["label"] for row in themes if row["new"]],
         "start": date.fromisoformat(content["start"]),
         "end": date.fromisoformat(content["end"]) - timedelta(days=1),

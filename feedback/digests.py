@@ -21,7 +21,7 @@ from feedback import statistics
 from feedback.models import Answer, AnswerTheme, DigestSubscription, FollowUp, Sentiment, SurveyResponse, Theme
 from feedback.routing import unhappy_responses
 from surveys import segments
-from surveys.models import Question, Segment
+from surveys.models import Question, Segment, Touchpoint
 
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_PATTERN = re.compile(r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)")
@@ -43,6 +43,8 @@ class DigestFilters:
     answer_languages: tuple[str, ...] = ()
     theme_ids: tuple[int, ...] = ()
     product: str = ""
+    touchpoint_ids: tuple[int, ...] = ()
+    show_touchpoints: bool = True
 
     @classmethod
     def of(cls, subscription: DigestSubscription) -> "DigestFilters":
@@ -53,6 +55,8 @@ class DigestFilters:
             answer_languages=tuple(subscription.answer_languages),
             theme_ids=tuple(subscription.themes.values_list("pk", flat=True)),
             product=subscription.product,
+            touchpoint_ids=tuple(subscription.touchpoints.values_list("pk", flat=True)),
+            show_touchpoints=subscription.show_touchpoints,
         )
 
     def responses(self, start: date, end: date) -> QuerySet[SurveyResponse]:
@@ -65,6 +69,8 @@ class DigestFilters:
             responses = responses.filter(survey__team_id=self.team_id)
         if self.survey_ids:
             responses = responses.filter(survey_id__in=self.survey_ids)
+        if self.touchpoint_ids:
+            responses = responses.filter(survey__touchpoint_id__in=self.touchpoint_ids)
         if self.answer_languages:
             responses = responses.filter(language__in=self.answer_languages)
         if self.product:
@@ -158,7 +164,47 @@ def digest_content(*, filters: DigestFilters, start: date, end: date) -> dict[st
             "volumes": {str(pk): [by_period[index].get(pk, 0) for index in range(len(periods))] for pk in top},
             "nps": [_nps(score).as_dict() for score in scores],
         },
+        "touchpoints": _touchpoints(filters.responses(start, end)) if filters.show_touchpoints else [],
     }
+
+
+def _touchpoints(responses: QuerySet[SurveyResponse]) -> list[dict[str, Any]]:
+    """NPS and CSAT of each journey stage in the period, with margins, the weakest NPS marked (2 queries).
+
+    Shown only when the period's answers span at least two touchpoints: one stage alone has
+    nothing to be compared with.
+    """
+    rows = (
+        Answer.objects.filter(response__in=responses.values("pk"), question__kind__in=[NPS, CSAT])
+        .values(touchpoint=F("response__survey__touchpoint_id"))
+        .annotate(
+            promoters=Count("pk", filter=Q(question__kind=NPS, number__gte=9)),
+            passives=Count("pk", filter=Q(question__kind=NPS, number__in=[7, 8])),
+            detractors=Count("pk", filter=Q(question__kind=NPS, number__lte=6)),
+            csat_n=Count("pk", filter=Q(question__kind=CSAT)),
+            csat_satisfied=Count("pk", filter=Q(question__kind=CSAT, number__gte=4)),
+        )
+    )
+    counts = {row["touchpoint"]: row for row in rows if row["touchpoint"] is not None}
+    if len(counts) < 2:
+        return []
+    stages = []
+    for touchpoint in Touchpoint.objects.filter(pk__in=list(counts)):
+        row = counts[touchpoint.pk]
+        stages.append(
+            {
+                "touchpoint_id": touchpoint.pk,
+                "name": touchpoint.name,
+                "name_zh": touchpoint.name_zh,
+                "nps": _nps(row).as_dict(),
+                "csat": statistics.share(successes=row["csat_satisfied"], n=row["csat_n"]).as_dict(),
+                "weakest": False,
+            }
+        )
+    scored = [stage for stage in stages if stage["nps"]["value"] is not None]
+    if len(scored) >= 2:
+        min(scored, key=lambda stage: stage["nps"]["value"])["weakest"] = True
+    return stages
 
 
 def _bucket(field: str, periods: list[tuple[date, date]]) -> Case:

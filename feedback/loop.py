@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback import notifications, rollups
+from feedback.health.marks import health_mark, health_mark_and_refresh
 from feedback.models import FollowUp, FollowUpEvent, RootCause, StaffProfile
 from surveys import access
 from surveys.audit import audit_record
@@ -67,6 +68,9 @@ def _transition(
         follow_up=follow_up, actor=by, kind=Event.STATUS, from_value=current, to_value=to, note=note
     )
     follow_up.refresh_from_db()
+    if (current in FollowUp.OPEN_STATUSES) != (to in FollowUp.OPEN_STATUSES) and not follow_up.is_proactive():
+        # Opening or closing a customer's follow-up moves their health (proactive ones do not count).
+        health_mark_and_refresh(contact_ids=[follow_up.contact_id], account_ids=[follow_up.account_id])
     return follow_up
 
 
@@ -102,8 +106,8 @@ def follow_up_resolve(
         errors["note"] = _("Write what was done.")
     if tell_customer and not shared_note.strip():
         errors["shared_note"] = _("Write the note the customer will read.")
-    if tell_customer and follow_up.contact is None:
-        errors["tell_customer"] = _("This response has no contact to tell.")
+    if tell_customer and (follow_up.contact is None or follow_up.response is None):
+        errors["tell_customer"] = _("There is no customer response to tell about.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -207,7 +211,9 @@ def follow_up_email_customer(*, follow_up: FollowUp, by: AbstractBaseUser, subje
 
 
 def status_url(follow_up: FollowUp) -> str:
-    """The customer's status page for their feedback (their invitation's token, no ids)."""
+    """The customer's status page for their feedback (their invitation's token, no ids); "" if proactive."""
+    if follow_up.response is None:
+        return ""
     return settings.SITE_URL + reverse("feedback:status", args=[follow_up.response.invitation.token])
 
 
@@ -256,6 +262,9 @@ def follow_ups_escalate_due(*, now: datetime) -> int:
                 from_value=str(level - 1),
                 to_value=f"{level}: {target.get_username()}",
             )
+            if level == 1 and not follow_up.is_proactive():
+                # It just became overdue: the health tick later in this run recomputes its customer.
+                health_mark(contact_ids=[follow_up.contact_id], account_ids=[follow_up.account_id])
             escalated += 1
     return escalated
 

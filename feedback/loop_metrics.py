@@ -19,14 +19,17 @@ from feedback.rollup_sums import array_from_sums, array_sums, median_hours
 
 def loop_metrics(*, filters: MetricFilters, totals: dict[str, Any] | None = None) -> dict[str, Any]:
     """Closed-loop rate, time to first action and to resolution, SLA attainment, open by owner,
-    top root causes and recovery rate, for follow-ups created in the window.
+    top root causes and recovery rate, for follow-ups of responses created in the window (proactive
+    follow-ups of health alerts belong to no survey and are counted with accounts instead).
 
     `totals` are the rollup totals of the window when the caller has them already (a survey summary)."""
-    follow_ups = FollowUp.objects.all()
+    follow_ups = FollowUp.objects.of_responses()
     if filters.survey_id:
         follow_ups = follow_ups.filter(survey_id=filters.survey_id)
     if filters.survey_ids is not None:
         follow_ups = follow_ups.filter(survey_id__in=filters.survey_ids)
+    if filters.touchpoint_id:
+        follow_ups = follow_ups.filter(survey__touchpoint_id=filters.touchpoint_id)
     if filters.since:
         follow_ups = follow_ups.filter(created_at__gte=filters.since)
     if filters.until:

@@ -19,7 +19,7 @@ from feedback import rollup_sums, statistics
 from feedback.models import Answer, AnswerTheme, InvitationRollup, ResponseRollup, SurveyResponse, Theme, ThemeRollup
 from feedback.routing import unhappy_responses
 from surveys import segments
-from surveys.models import Invitation, Question, Segment
+from surveys.models import Invitation, Question, Segment, Touchpoint
 
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 NPS, CSAT, CES = Question.Kind.NPS, Question.Kind.CSAT, Question.Kind.CES
@@ -38,10 +38,11 @@ class MetricFilters:
     language: str | None = None
     segment: Segment | None = None
     theme_id: int | None = None
+    touchpoint_id: int | None = None
     live: bool = False  # count from the raw tables even when the rollups could answer
 
     def use_rollups(self) -> bool:
-        """Rollups keep survey, day and language; anything finer is counted live."""
+        """Rollups keep survey (hence touchpoint), day and language; anything finer is counted live."""
         if self.live or self.segment is not None or self.theme_id:
             return False
         return _whole_day(self.since) and _whole_day(self.until)
@@ -52,6 +53,8 @@ class MetricFilters:
             responses = responses.filter(survey_id=self.survey_id)
         if self.survey_ids is not None:
             responses = responses.filter(survey_id__in=self.survey_ids)
+        if self.touchpoint_id:
+            responses = responses.filter(survey__touchpoint_id=self.touchpoint_id)
         if self.since:
             responses = responses.filter(completed_at__gte=self.since)
         if self.until:
@@ -71,6 +74,8 @@ class MetricFilters:
             invitations = invitations.filter(survey_id=self.survey_id)
         if self.survey_ids is not None:
             invitations = invitations.filter(survey_id__in=self.survey_ids)
+        if self.touchpoint_id:
+            invitations = invitations.filter(survey__touchpoint_id=self.touchpoint_id)
         if self.since:
             invitations = invitations.filter(sent_at__gte=self.since)
         if self.until:
@@ -85,6 +90,9 @@ class MetricFilters:
             rows = rows.filter(survey_id=self.survey_id)
         if self.survey_ids is not None:
             rows = rows.filter(survey_id__in=self.survey_ids)
+        if self.touchpoint_id:
+            # Rollups are per survey, so a survey's touchpoint is one join away.
+            rows = rows.filter(survey__touchpoint_id=self.touchpoint_id)
         if self.since:
             rows = rows.filter(day__gte=timezone.localtime(self.since).date())
         if self.until:
@@ -278,3 +286,95 @@ def funnel(*, filters: MetricFilters) -> dict[str, int]:
         opened=Count("pk", filter=Q(opened_at__isnull=False)),
         answered=Count("pk", filter=Q(responded_at__isnull=False)),
     )
+
+
+@dataclass
+class TouchpointMetrics:
+    touchpoint_id: int | None
+    name: str
+    name_zh: str
+    responses: int
+    nps: statistics.Estimate
+    csat: statistics.Estimate
+    ces: statistics.Estimate
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def metrics_by_touchpoint(*, filters: MetricFilters) -> list[TouchpointMetrics]:
+    """NPS, CSAT and CES of each journey stage side by side (surveys without one last), in 2-3 queries."""
+    if filters.use_rollups():
+        rows = (
+            filters.rollups(ResponseRollup)
+            .values(touchpoint=F("survey__touchpoint_id"))
+            .annotate(answered=Sum("responses"), **{name: Sum(name) for name in COUNT_FIELDS})
+        )
+    else:
+        responses = filters.responses()
+        rows = (
+            Answer.objects.filter(response__in=responses.values("pk"), question__kind__in=[NPS, CSAT, CES])
+            .values(touchpoint=F("response__survey__touchpoint_id"))
+            .annotate(
+                promoters=Count("pk", filter=Q(question__kind=NPS, number__gte=9)),
+                passives=Count("pk", filter=Q(question__kind=NPS, number__in=[7, 8])),
+                detractors=Count("pk", filter=Q(question__kind=NPS, number__lte=6)),
+                csat_n=Count("pk", filter=Q(question__kind=CSAT)),
+                csat_satisfied=Count("pk", filter=Q(question__kind=CSAT, number__gte=4)),
+                ces_n=Count("pk", filter=Q(question__kind=CES)),
+                ces_sum=Sum("number", filter=Q(question__kind=CES)),
+                ces_squares=Sum(F("number") * F("number"), filter=Q(question__kind=CES)),
+            )
+        )
+    by_touchpoint: dict[int | None, dict[str, Any]] = {row["touchpoint"]: row for row in rows}
+    if not filters.use_rollups():
+        answered = responses.values(touchpoint=F("survey__touchpoint_id")).annotate(n=Count("pk"))
+        for row in answered:
+            by_touchpoint.setdefault(row["touchpoint"], {"touchpoint": row["touchpoint"]})["answered"] = row["n"]
+    touchpoints = list(Touchpoint.objects.filter(pk__in=[pk for pk in by_touchpoint if pk is not None]))
+    ordered: list[tuple[int | None, str, str]] = [(tp.pk, tp.name, tp.name_zh) for tp in touchpoints]
+    if None in by_touchpoint:
+        ordered.append((None, "", ""))
+    result = []
+    for pk, name, name_zh in ordered:
+        row = by_touchpoint[pk]
+
+        def get(field_name: str, row: dict[str, Any] = row) -> int:
+            return row.get(field_name) or 0
+
+        result.append(
+            TouchpointMetrics(
+                touchpoint_id=pk,
+                name=name,
+                name_zh=name_zh,
+                responses=get("answered"),
+                nps=statistics.nps(promoters=get("promoters"), passives=get("passives"), detractors=get("detractors")),
+                csat=statistics.share(successes=get("csat_satisfied"), n=get("csat_n")),
+                ces=statistics.mean(total=get("ces_sum"), total_of_squares=get("ces_squares"), n=get("ces_n")),
+                counts={name: get(name) for name in COUNT_FIELDS},
+            )
+        )
+    return result
+
+
+def weakest_touchpoint(rows: list[TouchpointMetrics], *, metric: str = "nps") -> dict[str, Any] | None:
+    """The stage with the lowest NPS (or CSAT), and whether it is below the others beyond noise.
+
+    "Beyond noise" compares it with all the other stages' answers together (a two-sample test at
+    95%), so one stage that merely looks lowest on a handful of answers is not over-read.
+    """
+    scored = [row for row in rows if getattr(row, metric).value is not None]
+    if len(scored) < 2:
+        return None
+    weakest = min(scored, key=lambda row: getattr(row, metric).value)
+    others = [row for row in scored if row is not weakest]
+    rest = {name: sum(row.counts[name] for row in others) for name in COUNT_FIELDS}
+    mine = weakest.counts
+    if metric == "nps":
+        change = statistics.nps_change(
+            before=(rest["promoters"], rest["passives"], rest["detractors"]),
+            after=(mine["promoters"], mine["passives"], mine["detractors"]),
+        )
+    else:
+        change = statistics.share_change(
+            before=(rest["csat_satisfied"], rest["csat_n"]), after=(mine["csat_satisfied"], mine["csat_n"])
+        )
+    return {"touchpoint_id": weakest.touchpoint_id, "gap": change.delta, "significant": change.significant}

@@ -152,6 +152,8 @@ def notify_customer_message(
 
 
 def _quote(follow_up: FollowUp) -> str:
+    if follow_up.response is None:
+        return ""
     texts = follow_up.response.answers.exclude(text="").order_by("question__page").values_list("text", flat=True)
     first = next(iter(texts), "")
     return first[:300]

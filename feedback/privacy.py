@@ -17,6 +17,7 @@ from vocsite.privacy.registry import DataClass, Erase, ModelPrivacy, PersonalFie
 
 CONFIGURATION = "set up by staff; about no customer"
 COUNTS = "counts per day, about no one"
+HEALTH_FIGURES = "points and counts of the health formula"
 CASE_PATH = "response__invitation__contact"
 
 
@@ -173,6 +174,28 @@ registry.register(
     ),
     ModelPrivacy("feedback.RootCause", not_personal={"name": CONFIGURATION, "name_zh": CONFIGURATION}),
     ModelPrivacy("feedback.RoutingRule", not_personal={"name": CONFIGURATION}),
+    # A contact's health is derived from their answers: exported with them, and deleted with their
+    # row (the foreign keys cascade); an account's health is about a company.
+    ModelPrivacy(
+        "feedback.HealthScore",
+        personal=fields(DataClass.CONTACT_LINK, Erase.DELETE, "contact"),
+        not_personal={"breakdown": HEALTH_FIGURES, "moved": HEALTH_FIGURES},
+        contact_path="contact",
+        export_as="health",
+    ),
+    ModelPrivacy(
+        "feedback.HealthHistory",
+        personal=fields(DataClass.CONTACT_LINK, Erase.DELETE, "contact"),
+        not_personal={"breakdown": HEALTH_FIGURES},
+        contact_path="contact",
+        export_as="health_history",
+    ),
+    ModelPrivacy(
+        "feedback.HealthDirty",
+        personal=fields(DataClass.CONTACT_LINK, Erase.DELETE, "contact"),
+    ),
+    ModelPrivacy("feedback.AlertRule", not_personal={"name": CONFIGURATION}),
+    ModelPrivacy("feedback.HealthAlert", not_personal={"details": "the numbers that made a rule fire for a company"}),
     ModelPrivacy("feedback.ResponseRollup", not_personal={"nps_histogram": COUNTS}),
     ModelPrivacy("feedback.SurveySummary", not_personal={"figures": "a survey's figures by month, added up"}),
     ModelPrivacy(

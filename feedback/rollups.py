@@ -77,7 +77,9 @@ def rollups_mark_recent_invitations(*, now: datetime, window: timedelta = timede
 
 
 def rollup_mark_follow_up(*, follow_up: FollowUp) -> None:
-    rollup_mark(survey_id=follow_up.survey_id, moments=[follow_up.created_at])
+    """Mark the creation day of a response's follow-up (proactive ones have no survey, no rollup)."""
+    if follow_up.survey_id is not None:
+        rollup_mark(survey_id=follow_up.survey_id, moments=[follow_up.created_at])
 
 
 def rollups_refresh_dirty(*, limit: int = 500) -> int:
@@ -95,7 +97,7 @@ def rollups_rebuild(*, survey_id: int | None = None) -> int:
     """Mark every day that has data dirty and refresh them all (after an upgrade, or to check)."""
     responses = SurveyResponse.objects.completed()
     invitations = Invitation.objects.filter(sent_at__isnull=False)
-    follow_ups = FollowUp.objects.all()
+    follow_ups = FollowUp.objects.of_responses()
     if survey_id:
         responses, invitations = responses.filter(survey_id=survey_id), invitations.filter(survey_id=survey_id)
         follow_ups = follow_ups.filter(survey_id=survey_id)
@@ -195,7 +197,7 @@ def _refresh_themes(survey_id: int, day: date, responses: QuerySet[SurveyRespons
 
 
 def _refresh_loop(survey_id: int, day: date, start: datetime, end: datetime) -> None:
-    follow_ups = FollowUp.objects.filter(survey_id=survey_id, created_at__gte=start, created_at__lt=end)
+    follow_ups = FollowUp.objects.of_responses().filter(survey_id=survey_id, created_at__gte=start, created_at__lt=end)
     created = resolved = in_time = 0
     first_action, resolution = empty_buckets(), empty_buckets()
     causes: Counter[str] = Counter()

@@ -1,7 +1,8 @@
 """Routing: which completed responses need a follow-up, who owns it, and by when.
 
 Exactly one follow-up per response: the unique constraint on FollowUp.response holds it,
-whether the completion task, a second worker or the sweep gets there first.
+whether the completion task, a second worker or the sweep gets there first. Proactive
+follow-ups (feedback.health.alerts) open through the same follow_up_open as these.
 """
 
 import logging
@@ -16,6 +17,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from feedback import notifications, sla
+from feedback.health.marks import health_mark
 from feedback.models import (
     Answer,
     BusinessCalendar,
@@ -105,9 +107,12 @@ def owner_for(rule: RoutingRule, response: SurveyResponse) -> tuple[AbstractBase
         if member is not None:
             return member, rule.team
     if rule.owner_mode == RoutingRule.OwnerMode.ACCOUNT_OWNER and response.contact is not None:
-        account_owner = response.contact.account_owner
-        if account_owner is not None and account_owner.is_active:
-            return account_owner, rule.team
+        contact = response.contact
+        # The account's owner first; a contact without one keeps its own owner, as before accounts.
+        candidates = [contact.account.owner if contact.account else None, contact.account_owner]
+        owner = next((user for user in candidates if user is not None and user.is_active), None)
+        if owner is not None:
+            return owner, rule.team
     return fallback_owner(), rule.team
 
 
@@ -141,7 +146,7 @@ def working_hours(calendar: BusinessCalendar | None) -> sla.WorkingHours | None:
 def response_route(*, response_id: int) -> FollowUp | None:
     """Apply the routing rules to a completed response; create its one follow-up if needed."""
     response = (
-        SurveyResponse.objects.select_related("contact__account_owner", "survey")
+        SurveyResponse.objects.select_related("contact__account_owner", "contact__account__owner", "survey")
         .filter(pk=response_id, status=SurveyResponse.Status.COMPLETED)
         .first()
     )
@@ -187,29 +192,23 @@ def _open_follow_up_to_join(response: SurveyResponse, rule: RoutingRule) -> Foll
 
 def _follow_up_create(response: SurveyResponse, rule: RoutingRule) -> FollowUp:
     owner, team = owner_for(rule, response)
-    now = timezone.now()
-    due = sla.due_at(now, rule.sla_hours, working_hours(rule.calendar))
-    remind = due - timedelta(hours=rule.remind_before_hours) if rule.remind_before_hours else None
     try:
         with transaction.atomic():
-            follow_up = FollowUp.objects.create(
+            follow_up = follow_up_open(
+                owner=owner,
+                team=team,
+                priority=rule.priority,
+                sla_hours=rule.sla_hours,
+                calendar=rule.calendar,
+                remind_before_hours=rule.remind_before_hours,
+                escalate_every_hours=rule.escalate_every_hours,
+                note=rule.name,
                 response=response,
                 survey_id=response.survey_id,
                 contact=response.contact,
+                account_id=response.contact.account_id if response.contact else None,
                 rule=rule,
-                priority=rule.priority,
-                owner=owner,
-                team=team,
-                due_at=due,
-                remind_at=remind if remind and remind > now else None,
-                escalate_every_hours=rule.escalate_every_hours,
-                next_escalation_at=due,
             )
-            FollowUpEvent.objects.create(follow_up=follow_up, kind=FollowUpEvent.Kind.CREATED, note=rule.name)
-            FollowUpEvent.objects.create(
-                follow_up=follow_up, kind=FollowUpEvent.Kind.ASSIGNED, to_value=owner.get_username()
-            )
-            notifications.notify_assigned(follow_up=follow_up, step=1)
     except IntegrityError:
         # Another worker or the sweep created it first: there is exactly one, and it is that one.
         return FollowUp.objects.get(response=response)
@@ -217,17 +216,56 @@ def _follow_up_create(response: SurveyResponse, rule: RoutingRule) -> FollowUp:
     return follow_up
 
 
+def follow_up_open(
+    *,
+    owner: AbstractBaseUser,
+    team: Team | None,
+    priority: str,
+    sla_hours: int,
+    calendar: BusinessCalendar | None,
+    remind_before_hours: int,
+    escalate_every_hours: int,
+    note: str,
+    **origin: object,
+) -> FollowUp:
+    """Open a follow-up (of a response or of a health alert): due by its SLA, owner told, health marked.
+
+    origin names what it is about: response, survey, contact and rule, or alert and account.
+    The caller holds the transaction (and catches the IntegrityError of a lost race).
+    """
+    now = timezone.now()
+    due = sla.due_at(now, sla_hours, working_hours(calendar))
+    remind = due - timedelta(hours=remind_before_hours) if remind_before_hours else None
+    follow_up = FollowUp.objects.create(
+        **origin,
+        priority=priority,
+        owner=owner,
+        team=team,
+        due_at=due,
+        remind_at=remind if remind and remind > now else None,
+        escalate_every_hours=escalate_every_hours,
+        next_escalation_at=due,
+    )
+    FollowUpEvent.objects.create(follow_up=follow_up, kind=FollowUpEvent.Kind.CREATED, note=note)
+    FollowUpEvent.objects.create(follow_up=follow_up, kind=FollowUpEvent.Kind.ASSIGNED, to_value=owner.get_username())
+    notifications.notify_assigned(follow_up=follow_up, step=1)
+    if follow_up.response_id is not None:  # a customer's open problem counts against their health
+        health_mark(contact_ids=[follow_up.contact_id], account_ids=[follow_up.account_id])
+    return follow_up
+
+
 def responses_route_unrouted(*, now: datetime) -> int:
-    """The sweep: route completed responses whose routing task was lost."""
-    ids = list(
+    """The sweep: route completed responses whose routing task was lost (and mark their health)."""
+    rows = list(
         SurveyResponse.objects.completed()
         .filter(routed_at__isnull=True, completed_at__lt=now - SWEEP_GRACE)
         .order_by("pk")
-        .values_list("pk", flat=True)[:1000]
+        .values_list("pk", "contact_id", "contact__account_id")[:1000]
     )
-    for pk in ids:
+    for pk, _contact, _account in rows:
         response_route(response_id=pk)
-    return len(ids)
+    health_mark(contact_ids=[row[1] for row in rows], account_ids=[row[2] for row in rows])
+    return len(rows)
 
 
 def unhappy_responses(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:

@@ -67,8 +67,10 @@ class FollowUpSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "response",
+            "alert",
             "survey",
             "contact",
+            "account",
             "status",
             "priority",
             "owner",

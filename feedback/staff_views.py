@@ -1,4 +1,5 @@
-"""Staff pages outside the admin forms: the metrics dashboard (aggregated figures, any role)."""
+"""Staff pages outside the admin forms: the metrics dashboard (aggregated figures, any role) and the
+accounts at risk."""
 
 from typing import Any
 
@@ -13,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from feedback import dashboard, metrics
+from feedback.health import selectors as health_selectors
 from surveys import access
 from surveys.access import Area
-from surveys.models import Language, Segment, Survey
+from surveys.models import Language, Segment, Survey, Touchpoint
 
 
 class DashboardFilterForm(forms.Form):
@@ -26,6 +28,7 @@ class DashboardFilterForm(forms.Form):
         required=False,
     )
     language = forms.ChoiceField(label=_("language"), choices=[("", "---"), *Language.choices], required=False)
+    touchpoint = forms.ModelChoiceField(label=_("touchpoint"), queryset=Touchpoint.objects.all(), required=False)
     segment = forms.ModelChoiceField(label=_("segment"), queryset=Segment.objects.none(), required=False)
     since = forms.DateTimeField(label=_("since"), required=False)
     until = forms.DateTimeField(label=_("until"), required=False)
@@ -48,6 +51,7 @@ class DashboardFilterForm(forms.Form):
             until=data.get("until"),
             language=data.get("language") or None,
             segment=data.get("segment"),
+            touchpoint_id=data["touchpoint"].pk if data.get("touchpoint") else None,
         )
 
 
@@ -72,3 +76,42 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "charts": dashboard.overview_charts(overview, language=language),
     }
     return render(request, "feedback/dashboard.html", context, status=200 if valid else 400)
+
+
+class AtRiskForm(forms.Form):
+    sort = forms.ChoiceField(
+        label=_("sort by"),
+        choices=[
+            ("revenue", _("Revenue")),
+            ("tier", _("Tier")),
+            ("decline", _("Fastest decline")),
+            ("health", _("Lowest health")),
+        ],
+        required=False,
+    )
+
+
+@staff_member_required
+@require_http_methods(["GET"])
+def accounts_at_risk_page(request: HttpRequest) -> HttpResponse:
+    """Accounts at risk or critical, biggest or fastest-falling first, with what pulls each down."""
+    # Accounts name customers: whoever may see their team's contacts sees its accounts (not designers).
+    if not access.can_area(request.user, Area.CONTACTS):
+        raise PermissionDenied
+    form = AtRiskForm(request.GET or None)
+    valid = form.is_valid() if request.GET else True
+    sort = (form.cleaned_data.get("sort") if request.GET and valid else "") or "revenue"
+    accounts = list(access.scope(health_selectors.accounts_at_risk(sort=sort), request.user)[:200])
+    rows = []
+    for account in accounts:
+        inputs = health_selectors.explained(account.health)
+        pulling = sorted((row for row in inputs if row["points"] < 0), key=lambda row: row["points"])[:3]
+        rows.append({"account": account, "health": account.health, "pulling": pulling})
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": _("Accounts at risk"),
+        "form": form,
+        "sort": sort,
+        "rows": rows,
+    }
+    return render(request, "feedback/at_risk.html", context, status=200 if valid else 400)

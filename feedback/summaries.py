@@ -46,7 +46,9 @@ def survey_summaries_refresh(*, survey_ids: Iterable[int]) -> None:
 
 def survey_summary_for(*, filters: metrics.MetricFilters, period: str) -> dict[str, Any] | None:
     """The stored figures when they answer exactly these filters (one survey, all time, by month)."""
-    whole_survey = filters.survey_id and not (filters.since or filters.until or filters.language)
+    whole_survey = filters.survey_id and not (
+        filters.since or filters.until or filters.language or filters.touchpoint_id
+    )
     if filters.survey_ids is not None and filters.survey_id not in filters.survey_ids:
         return None  # not a survey of the viewer's teams: the live count finds nothing
     if period != "month" or not whole_survey or not filters.use_rollups():

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from feedback import digest_delivery, loop, notifications, rollups, routing, tagging
+from feedback.health import services as health
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ def response_completed(response_id: int) -> dict[str, int | None]:
         tagged = 0
     follow_up = routing.response_route(response_id=response_id)
     rollups.rollup_mark_responses(response_ids=[response_id])
+    # Last: the customer's health sees the answer's sentiment and any follow-up just opened.
+    health.health_mark_response(response_id=response_id)
     return {"tagged": tagged, "follow_up": follow_up.pk if follow_up else None}
 
 
@@ -50,8 +53,14 @@ def send_digests(delivery_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
+def refresh_health() -> int:
+    """Recompute a batch of marked health scores (and run the alert rules on them)."""
+    return health.health_refresh_dirty()
+
+
+@shared_task(acks_late=True)
 def feedback_tick() -> dict[str, int]:
-    """The beat's periodic work: lost tagging and routing, reminders, escalations, lost emails."""
+    """The beat's periodic work: lost tagging and routing, reminders, escalations, lost emails, health."""
     now = timezone.now()
     return {
         "untagged": tagging.answers_sweep_untagged(now=now),
@@ -62,4 +71,5 @@ def feedback_tick() -> dict[str, int]:
         "marked": rollups.rollups_mark_recent_invitations(now=now),
         "rollups": rollups.rollups_refresh_dirty(),
         "digests": digest_delivery.digests_fan_out(now=now),
+        **health.health_tick(now=now),
     }

@@ -17,6 +17,7 @@ urlpatterns = [
     path(f"{PREFIX}/<str:key>/status/", views.link_status, name="link_status"),
     path("staff/surveys/<int:survey_id>/preview/", views.preview, name="preview"),
     path("staff/dashboard/", staff_views.dashboard_page, name="dashboard"),
+    path("staff/accounts/at-risk/", staff_views.accounts_at_risk_page, name="accounts_at_risk"),
     path("digests/<str:signed>/", digest_views.digest_archive, name="digest_archive"),
     path("digests/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest_unsubscribe"),
 ]

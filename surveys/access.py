@@ -115,6 +115,25 @@ class Resource:
     team: str | None = None  # path to the owning team; None: not owned by a team
     owner: str | None = None  # path to the staff user who owns a row, for "own" grants
     many: bool = False  # the team path crosses a to-many relation: filter by subquery
+    # The path to the team when the row at the end of `team` is missing (a follow-up of a health
+    # alert has no survey: its account's team owns it; a contact's health score has no account).
+    fallback: str | None = None
+
+    def in_teams(self, team_ids: frozenset[int]) -> Q:
+        """Rows owned by one of these teams: through the team path, else through the fallback."""
+        condition = Q(**{f"{self.team}__in": team_ids})
+        if self.fallback is not None:
+            holder = self.team.rpartition("__")[0]
+            condition |= Q(**{f"{holder}__isnull": True, f"{self.fallback}__in": team_ids})
+        return condition
+
+    def team_id(self, obj: Any) -> int | None:
+        """The id of the team that owns one row (None: administrators only)."""
+        assert self.team is not None
+        holder = self.team.rpartition("__")[0]
+        if self.fallback is not None and holder and _follow_object(obj, holder) is None:
+            return _follow(obj, self.fallback)
+        return _follow(obj, self.team)
 
 
 RESOURCES: dict[str, Resource] = {
@@ -129,13 +148,26 @@ RESOURCES: dict[str, Resource] = {
     "feedback.surveyresponse": Resource(Area.FEEDBACK, "survey__team"),
     "feedback.answer": Resource(Area.FEEDBACK, "response__survey__team"),
     "feedback.answertheme": Resource(Area.FEEDBACK, "answer__response__survey__team"),
-    "feedback.followup": Resource(Area.FOLLOW_UPS, "survey__team", owner="owner"),
-    "feedback.followupevent": Resource(Area.FOLLOW_UPS, "follow_up__survey__team", owner="follow_up__owner"),
-    "feedback.followupnotification": Resource(Area.FOLLOW_UPS, "follow_up__survey__team", owner="follow_up__owner"),
+    "feedback.followup": Resource(Area.FOLLOW_UPS, "survey__team", owner="owner", fallback="account__team"),
+    "feedback.followupevent": Resource(
+        Area.FOLLOW_UPS, "follow_up__survey__team", owner="follow_up__owner", fallback="follow_up__account__team"
+    ),
+    "feedback.followupnotification": Resource(
+        Area.FOLLOW_UPS, "follow_up__survey__team", owner="follow_up__owner", fallback="follow_up__account__team"
+    ),
     "feedback.digestsubscription": Resource(Area.DIGESTS, "team"),
     "feedback.digestdelivery": Resource(Area.DIGESTS, "subscription__team"),
     "feedback.theme": Resource(Area.REFERENCE),
     "feedback.rootcause": Resource(Area.REFERENCE),
+    # Customer health is customer data: it follows its account (or, for a contact's score, its contact).
+    "surveys.account": Resource(Area.CONTACTS, "team"),
+    "feedback.healthscore": Resource(Area.CONTACTS, "account__team", fallback="contact__team"),
+    "feedback.healthhistory": Resource(Area.CONTACTS, "account__team", fallback="contact__team"),
+    "feedback.healthalert": Resource(Area.CONTACTS, "account__team"),
+    # Shared settings everyone picks from or is measured by; administrators edit them.
+    "surveys.touchpoint": Resource(Area.REFERENCE),
+    "feedback.healthweight": Resource(Area.REFERENCE),
+    "feedback.alertrule": Resource(Area.REFERENCE),
     "auth.user": Resource(Area.PEOPLE, "memberships__team", many=True),
 }
 SETTINGS = Resource(Area.SETTINGS)
@@ -217,9 +249,9 @@ def scope(queryset: QuerySet[Any], user: Any, action: Action | str = Action.VIEW
         return queryset
     condition = Q()
     if where.teams:
-        condition |= Q(**{f"{resource.team}__in": where.teams})
+        condition |= resource.in_teams(where.teams)
     if where.own and resource.owner:
-        condition |= Q(**{f"{resource.team}__in": where.own, f"{resource.owner}_id": user.pk})
+        condition |= resource.in_teams(where.own) & Q(**{f"{resource.owner}_id": user.pk})
     if not condition:
         return queryset.none()
     if resource.many:
@@ -240,7 +272,7 @@ def can(user: Any, action: Action | str, obj: Model | None = None, *, model: typ
         return bool(where.teams) or (bool(where.own) and resource.owner is not None)
     if resource.many:
         return obj.pk is not None and scope(model._default_manager.filter(pk=obj.pk), user, action).exists()
-    team_id = _follow(obj, resource.team)
+    team_id = resource.team_id(obj)
     if team_id in where.teams:
         return True
     return team_id in where.own and resource.owner is not None and _follow(obj, resource.owner) == user.pk
@@ -249,7 +281,7 @@ def can(user: Any, action: Action | str, obj: Model | None = None, *, model: typ
 def team_of(obj: Model) -> int | None:
     """The id of the team that owns an object (None: administrators only, or not team-owned)."""
     resource = resource_of(type(obj))
-    return _follow(obj, resource.team) if resource.team and not resource.many else None
+    return resource.team_id(obj) if resource.team and not resource.many else None
 
 
 def writable_teams(user: Any, model: type[Model], action: Action | str = Action.ADD) -> QuerySet[Team]:
@@ -273,7 +305,7 @@ def choices(queryset: QuerySet[Any], user: Any, *, for_model: type[Model], actio
     where = reach(user, resource_of(for_model).area, action)
     if where.everywhere or related.team is None or related.many:
         return visible if where.any() else visible.none()
-    return visible.filter(**{f"{related.team}__in": where.teams | where.own})
+    return visible.filter(related.in_teams(where.teams | where.own))
 
 
 def team_for_new(user: Any, model: type[Model], *, chosen: Team | None) -> Team | None:
@@ -310,6 +342,15 @@ def can_own_follow_ups(user: Any, *, team_id: int | None) -> bool:
 
 def _is_staff(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def _follow_object(obj: Any, path: str) -> Any:
+    """The object at the end of a lookup path ("follow_up__survey" -> obj.follow_up.survey), None if broken."""
+    for step in path.split("__"):
+        obj = getattr(obj, step, None)
+        if obj is None:
+            return None
+    return obj
 
 
 def _follow(obj: Any, path: str) -> Any:

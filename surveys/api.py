@@ -38,7 +38,7 @@ class SurveyViewSet(
     """Surveys with the questions of their current version."""
 
     serializer_class = SurveySerializer
-    filterset_fields = ["status", "team"]
+    filterset_fields = ["status", "team", "touchpoint"]
     ordering_fields = ["created_at", "name"]
     action_permissions = {
         "from_template": "add",
@@ -189,7 +189,7 @@ class DistributionViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
 
 def _content(data: dict[str, Any]) -> dict[str, Any]:
-    keys = [*SURVEY_CONTENT_FIELDS, "anonymous_link_enabled"]
+    keys = [*SURVEY_CONTENT_FIELDS, "anonymous_link_enabled", "touchpoint"]
     return {key: data[key] for key in keys if key in data}
 
 

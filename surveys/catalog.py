@@ -179,3 +179,19 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         ),
     },
 }
+
+
+# The journey stages every install starts with; staff add their own in admin.
+TOUCHPOINTS: list[dict[str, Any]] = [
+    {"key": "onboarding", "name": "Onboarding", "name_zh": "入门引导", "position": 10},
+    {"key": "purchase", "name": "Purchase", "name_zh": "购买", "position": 20},
+    {"key": "product_use", "name": "Product use", "name_zh": "产品使用", "position": 30},
+    {"key": "support", "name": "Support", "name_zh": "客服支持", "position": 40},
+    {"key": "renewal", "name": "Renewal", "name_zh": "续约", "position": 50},
+]
+
+
+def touchpoints_ensure(touchpoint_model: Any) -> None:
+    """Create the standard touchpoints that are missing (a migration passes its historical model)."""
+    for spec in TOUCHPOINTS:
+        touchpoint_model.objects.get_or_create(key=spec["key"], defaults=spec)

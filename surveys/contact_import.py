@@ -28,7 +28,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from surveys.models import Contact, ContactImport, Language, Team
+from surveys.models import Account, Contact, ContactImport, Language, Team
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 CHUNK_SIZE = 1000
 MAX_REPORTED_ERRORS = 1000
 PENDING_GRACE = timedelta(minutes=1)
-STANDARD_COLUMNS = ("email", "name", "language", "external_id")
+STANDARD_COLUMNS = ("email", "name", "language", "external_id", "account")
 LANGUAGE_SPELLINGS = {
     **dict.fromkeys(["en", "english", "en-us", "en-gb", "英文", "英语"], Language.ENGLISH),
     **dict.fromkeys(
@@ -206,6 +206,7 @@ class _Row:
     language: str
     external_id: str
     attributes: dict[str, str]
+    account: str = ""
 
 
 @dataclass
@@ -252,7 +253,10 @@ class _Run:
         name = values.pop("name", "").strip()
         external_id = values.pop("external_id", "").strip()
         language_text = values.pop("language", "").strip()
-        row = _Row(line=line, email=email, name=name, language="", external_id=external_id, attributes=values)
+        account = " ".join(values.pop("account", "").split())
+        row = _Row(
+            line=line, email=email, name=name, language="", external_id=external_id, attributes=values, account=account
+        )
         if not email:
             raise _RowError(gettext_now("The email is missing."))
         try:
@@ -265,6 +269,8 @@ class _Run:
             raise _RowError(gettext_now("The name is longer than 200 characters."))
         if len(external_id) > 100:
             raise _RowError(gettext_now("The external id is longer than 100 characters."))
+        if len(account) > 200:
+            raise _RowError(gettext_now("The account name is longer than 200 characters."))
         if language_text:
             language = LANGUAGE_SPELLINGS.get(language_text.lower().replace("_", "-"))
             if language is None:
@@ -342,6 +348,24 @@ def _upsert_one_by_one(rows: list[_Row], *, team_id: int | None) -> tuple[int, i
     return created, updated, conflicts
 
 
+def _accounts_by_name(names: list[str], *, team_id: int | None) -> dict[str, int]:
+    """The team's account ids by lower-cased name; accounts named in the file that do not exist yet are created.
+
+    Nothing is queried for a file without an account column.
+    """
+    if not names:
+        return {}
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.lower(), name)  # a new account takes the first spelling in the file
+    Account.objects.bulk_create(
+        [Account(team_id=team_id, name=name) for name in wanted.values()], ignore_conflicts=True
+    )
+    team_accounts = Account.objects.filter(Q(team_id=team_id) if team_id else Q(team__isnull=True))
+    found = team_accounts.annotate(name_lower=Lower("name")).filter(name_lower__in=list(wanted))
+    return dict(found.values_list("name_lower", "pk"))
+
+
 def _upsert(rows: list[_Row], *, team_id: int | None) -> tuple[int, int, list[tuple[int, str, str]]]:
     """Create or update the team's contacts of valid rows in bulk; returns created, matched and the conflicts."""
     external_ids = [row.external_id for row in rows if row.external_id]
@@ -356,6 +380,7 @@ def _upsert(rows: list[_Row], *, team_id: int | None) -> tuple[int, int, list[tu
     )
     by_external_id = {contact.external_id: contact for contact in existing if contact.external_id}
     by_email = {contact.email.lower(): contact for contact in existing}
+    accounts = _accounts_by_name([row.account for row in rows if row.account], team_id=team_id)
     to_create: list[Contact] = []
     to_update: dict[int, Contact] = {}
     changed_fields: set[str] = set()
@@ -375,11 +400,13 @@ def _upsert(rows: list[_Row], *, team_id: int | None) -> tuple[int, int, list[tu
         if contact is not None and owner is not None and owner is not contact:
             conflicts.append((row.line, row.email, gettext_now("Another contact already has this email.")))
             continue
+        account_id = accounts[row.account.lower()] if row.account else None
         if contact is None:
             contact = Contact(
                 team_id=team_id, email=row.email, name=row.name, external_id=row.external_id, attributes=row.attributes
             )
             contact.language = row.language or Language.ENGLISH
+            contact.account_id = account_id
             to_create.append(contact)
         else:
             matched += 1
@@ -390,6 +417,7 @@ def _upsert(rows: list[_Row], *, team_id: int | None) -> tuple[int, int, list[tu
                 "language": row.language or contact.language,
                 "external_id": row.external_id or contact.external_id,
                 "attributes": {**(contact.attributes or {}), **row.attributes},
+                "account_id": account_id or contact.account_id,
             }
             changed = {name for name, value in values.items() if getattr(contact, name) != value}
             for name in changed:

@@ -33,12 +33,15 @@ logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = _("A contact with this email already exists.")
 EXTERNAL_ID_TAKEN = _("A contact with this external id already exists.")
+ACCOUNT_NAME_TAKEN = _("An account with this name already exists.")
 # Which field a unique constraint protects, to answer a lost race with a field message.
 CONSTRAINT_FIELDS = {
     "contact_unique_email_per_team": ("email", EMAIL_TAKEN),
     "contact_unique_email_without_team": ("email", EMAIL_TAKEN),
     "contact_unique_external_id_per_team": ("external_id", EXTERNAL_ID_TAKEN),
     "contact_unique_external_id_without_team": ("external_id", EXTERNAL_ID_TAKEN),
+    "account_unique_name_per_team": ("name", ACCOUNT_NAME_TAKEN),
+    "account_unique_name_without_team": ("name", ACCOUNT_NAME_TAKEN),
 }
 
 
@@ -52,6 +55,7 @@ class ContactSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
             "name",
             "language",
             "external_id",
+            "account",
             "attributes",
             "unsubscribed_at",
             "bounced_at",
@@ -77,6 +81,9 @@ class ContactSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
             errors["email"] = [EMAIL_TAKEN]
         if external_id and same_team.filter(external_id=external_id).exists():
             errors["external_id"] = [EXTERNAL_ID_TAKEN]
+        account = data.get("account", current.account if current else None)
+        if account is not None and account.team_id != (team.pk if team else None):
+            errors["account"] = [_("The account belongs to another team.")]
         if errors:
             raise serializers.ValidationError(errors)
         data["team"] = team
@@ -102,7 +109,7 @@ class ContactFilter(ScopedFilterSet):
 
     class Meta:
         model = Contact
-        fields = ["team", "email", "language", "external_id"]
+        fields = ["team", "email", "language", "external_id", "account"]
 
 
 class ContactErasureSerializer(serializers.ModelSerializer):

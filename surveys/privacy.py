@@ -157,6 +157,14 @@ registry.register(
     ),
     ModelPrivacy("surveys.Team", not_personal={"name": "the name of a group of staff"}),
     ModelPrivacy(
+        "surveys.Account",
+        not_personal={
+            "name": "a company's name, not a person's",
+            "attributes": "what a CRM knows about a company (plan, region); no person's data goes here",
+        },
+    ),
+    ModelPrivacy("surveys.Touchpoint", not_personal={"name": DESIGN, "name_zh": DESIGN}),
+    ModelPrivacy(
         "surveys.SuppressedAddress",
         not_personal={"address_hash": "a keyed hash: it cannot be turned back into the address"},
     ),

@@ -54,6 +54,7 @@ class SurveySerializer(ScopedRelationsMixin, serializers.ModelSerializer):
             "thank_you_zh",
             "anonymous_link_enabled",
             "anonymous_url",
+            "touchpoint",
             "questions",
             "created_at",
             "updated_at",

@@ -90,6 +90,7 @@ def survey_duplicate(*, survey: Survey, by: AbstractBaseUser | None = None) -> S
     """Copy a survey's content and current questions into a new draft of the same team."""
     content = {key: getattr(survey, key) for key in SURVEY_CONTENT_FIELDS}
     content["anonymous_link_enabled"] = survey.anonymous_link_enabled
+    content["touchpoint_id"] = survey.touchpoint_id
     questions = [{key: getattr(q, key) for key in QUESTION_FIELDS} for q in survey.current_questions()]
     return survey_create(
         name=str(_("Copy of %(name)s") % {"name": survey.name}),

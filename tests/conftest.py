@@ -121,11 +121,15 @@ def _starting_data(request: pytest.FixtureRequest) -> None:
     """The data the migrations seed; a transactional test before this one may have flushed it."""
     if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
-    from feedback.defaults import loop_defaults_ensure, themes_ensure
-    from feedback.models import RootCause, RoutingRule, Theme
+    from feedback.defaults import health_defaults_ensure, loop_defaults_ensure, themes_ensure
+    from feedback.models import AlertRule, HealthWeight, RootCause, RoutingRule, Theme
+    from surveys.catalog import touchpoints_ensure
+    from surveys.models import Touchpoint
 
     themes_ensure(Theme)
     loop_defaults_ensure(RootCause, RoutingRule)
+    health_defaults_ensure(HealthWeight, AlertRule)
+    touchpoints_ensure(Touchpoint)
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,7 @@ def start_with(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"SECRET_KEY": "k", "REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL starting with"),
         ({"SECRET_KEY": "k", "SITE_URL": "example.com"}, "SITE_URL must be a URL starting with"),
         ({"SECRET_KEY": "k", "ANSWER_TEXT_MAX_LENGTH": "lots"}, "ANSWER_TEXT_MAX_LENGTH must be a whole number"),
+        ({"SECRET_KEY": "k", "HEALTH_HEALTHY_FROM": "30"}, "HEALTH_CRITICAL_BELOW <= HEALTH_HEALTHY_FROM"),
     ],
 )
 def test_a_malformed_value_stops_start_up_with_a_clear_message(env: dict[str, str], message: str) -> None:

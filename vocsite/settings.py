@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "surveys.tasks.distribution_tick",
         "schedule": env_int("TICK_SECONDS", 60, minimum=1),
     },
+    # Feedback's tick: lost tagging and routing, reminders, escalations, rollups, digests, health.
+    "feedback-tick": {
+        "task": "feedback.tasks.feedback_tick",
+        "schedule": env_int("TICK_SECONDS", 60, minimum=1),
+    },
 }
 
 # Distribution: how invitations are sent.
@@ -320,6 +325,19 @@ CELERY_BEAT_SCHEDULE["privacy-retention"] = {
     "task": "vocsite.tasks.privacy_retention",
     "schedule": crontab(hour=RETENTION_HOUR, minute=17),
 }
+
+# Customer health (feedback/health/): a score starts at the baseline and each input moves it by up
+# to its weight (edited in admin); the bands split 0-100 into critical, at risk and healthy.
+HEALTH_BASELINE = env_int("HEALTH_BASELINE", 50)
+HEALTH_HEALTHY_FROM = env_int("HEALTH_HEALTHY_FROM", 70)
+HEALTH_CRITICAL_BELOW = env_int("HEALTH_CRITICAL_BELOW", 40)
+HEALTH_WINDOW_DAYS = env_int("HEALTH_WINDOW_DAYS", 90, minimum=7)
+HEALTH_BATCH_SIZE = env_int("HEALTH_BATCH_SIZE", 500, minimum=1)
+if not 0 <= HEALTH_CRITICAL_BELOW <= HEALTH_HEALTHY_FROM <= 100 or HEALTH_BASELINE > 100:
+    raise ImproperlyConfigured(
+        "Health settings need 0 <= HEALTH_CRITICAL_BELOW <= HEALTH_HEALTHY_FROM <= 100 and HEALTH_BASELINE <= 100; "
+        f"got {HEALTH_CRITICAL_BELOW}, {HEALTH_HEALTHY_FROM} and {HEALTH_BASELINE}."
+    )
 
 # Free-text answers are capped before they are stored or analysed.
 ANSWER_TEXT_MAX_LENGTH = env_int("ANSWER_TEXT_MAX_LENGTH", 5000, minimum=100)

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from feedback.accounts_api import AccountViewSet, HealthAlertViewSet, HealthScoreViewSet, TouchpointViewSet
 from feedback.api import FollowUpViewSet, MetricsView, SurveyResponseViewSet
 from surveys.api import AuditEventViewSet, DistributionViewSet, SurveyViewSet
 from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentViewSet
@@ -19,6 +20,10 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("contact-imports", ContactImportViewSet, basename="contact-import")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("accounts", AccountViewSet, basename="account")
+router.register("health-scores", HealthScoreViewSet, basename="health-score")
+router.register("health-alerts", HealthAlertViewSet, basename="health-alert")
+router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

@@ -29,7 +29,9 @@ class DigestSubscriptionForm(forms.ModelForm):
             "weekday",
             "language",
             "send_when_empty",
+            "show_touchpoints",
             "surveys",
+            "touchpoints",
             "segment",
             "answer_languages",
             "themes",
@@ -52,12 +54,15 @@ class DigestSubscriptionAdmin(ScopedAdmin):
     form = DigestSubscriptionForm
     list_display = ["__str__", "team", "cadence", "language", "active", "archive"]
     list_filter = ["team", "cadence", "language", "active"]
-    filter_horizontal = ["surveys", "themes"]
+    filter_horizontal = ["surveys", "themes", "touchpoints"]
     autocomplete_fields = ["user"]
     fieldsets = [
         (None, {"fields": ["name", "team", "user", "email", "active"]}),
-        (_("When and how"), {"fields": ["cadence", "weekday", "language", "send_when_empty"]}),
-        (_("About what"), {"fields": ["surveys", "segment", "answer_languages", "themes", "product"]}),
+        (_("When and how"), {"fields": ["cadence", "weekday", "language", "send_when_empty", "show_touchpoints"]}),
+        (
+            _("About what"),
+            {"fields": ["surveys", "touchpoints", "segment", "answer_languages", "themes", "product"]},
+        ),
     ]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -75,6 +75,21 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OriginFilter(admin.SimpleListFilter):
+    title = _("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("response", _("A response")), ("alert", _("A health alert (proactive)"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+        if self.value() == "response":
+            return queryset.filter(response__isnull=False)
+        if self.value() == "alert":
+            return queryset.filter(alert__isnull=False)
+        return queryset
+
+
 class ActForm(forms.Form):
     """Every action on a follow-up page; which fields matter depends on the button pressed."""
 
@@ -101,6 +116,7 @@ class FollowUpAdmin(ScopedAdmin):
     list_display = [
         "id",
         "contact",
+        "account",
         "survey",
         "status",
         "priority",
@@ -109,9 +125,19 @@ class FollowUpAdmin(ScopedAdmin):
         "is_overdue",
         "escalation_level",
     ]
-    list_filter = [MineFilter, OverdueFilter, "status", "priority", "owner", "team", "root_cause", "survey"]
-    search_fields = ["contact__email", "contact__name", "resolution_note"]
-    list_select_related = ["contact", "survey", "owner"]
+    list_filter = [
+        MineFilter,
+        OverdueFilter,
+        OriginFilter,
+        "status",
+        "priority",
+        "owner",
+        "team",
+        "root_cause",
+        "survey",
+    ]
+    search_fields = ["contact__email", "contact__name", "account__name", "resolution_note"]
+    list_select_related = ["contact", "account", "survey", "owner"]
     action_form = ReassignForm
     actions = ["reassign"]
     readonly_fields = [
@@ -163,20 +189,30 @@ class FollowUpAdmin(ScopedAdmin):
     def case_panel(self, follow_up: FollowUp) -> SafeString:
         response = follow_up.response
         viewer = getattr(follow_up, "viewer", None)
-        history = (
-            access.scope(SurveyResponse.objects.completed(), viewer)
-            .filter(contact=follow_up.contact)
-            .exclude(pk=response.pk)
-            .select_related("survey")
-            .order_by("-completed_at")[:20]
-            if follow_up.contact
-            else []
-        )
+        # Only the responses the viewer may see.
+        history = access.scope(SurveyResponse.objects.completed(), viewer)
+        if follow_up.contact:
+            history = history.filter(contact=follow_up.contact)
+        elif follow_up.account_id:
+            # A proactive follow-up is about the whole account: its contacts' recent answers.
+            history = history.filter(contact__account_id=follow_up.account_id)
+        else:
+            history = history.none()
+        if response is not None:
+            history = history.exclude(pk=response.pk)
+        alert = follow_up.alert
         context = {
             "answers": response.answers.select_related("question")
             .prefetch_related("themes")
-            .order_by("question__page", "question__position"),
-            "history": history,
+            .order_by("question__page", "question__position")
+            if response is not None
+            else [],
+            "alert": alert,
+            "later_alerts": follow_up.attached_alerts.select_related("rule").order_by("fired_at") if alert else [],
+            "account_url": reverse("admin:surveys_account_change", args=[follow_up.account_id])
+            if follow_up.account_id
+            else "",
+            "history": history.select_related("survey", "contact").order_by("-completed_at")[:20],
             "attached": follow_up.attached_responses.prefetch_related("answers__question").order_by("completed_at"),
             "earlier": access.scope(FollowUp.objects.filter(contact=follow_up.contact), viewer)
             .exclude(pk=follow_up.pk)

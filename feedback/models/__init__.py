@@ -1,6 +1,17 @@
 """Feedback models: responses and their analysis, and the closed loop."""
 
 from feedback.models.digests import DigestDelivery, DigestSubscription
+from feedback.models.health import (
+    AlertRule,
+    HealthAlert,
+    HealthBand,
+    HealthDirty,
+    HealthHistory,
+    HealthInput,
+    HealthScore,
+    HealthScoreQuerySet,
+    HealthWeight,
+)
 from feedback.models.loop import (
     BusinessCalendar,
     FollowUp,
@@ -30,6 +41,7 @@ from feedback.models.rollups import (
 )
 
 __all__ = [
+    "AlertRule",
     "Answer",
     "AnswerQuerySet",
     "AnswerTheme",
@@ -40,6 +52,14 @@ __all__ = [
     "FollowUpEvent",
     "FollowUpNotification",
     "FollowUpQuerySet",
+    "HealthAlert",
+    "HealthBand",
+    "HealthDirty",
+    "HealthHistory",
+    "HealthInput",
+    "HealthScore",
+    "HealthScoreQuerySet",
+    "HealthWeight",
     "InvitationRollup",
     "LoopRollup",
     "ResponseRollup",

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models.responses import Theme
-from surveys.models import Language, Segment, Survey, Team, new_token
+from surveys.models import Language, Segment, Survey, Team, Touchpoint, new_token
 
 
 class DigestSubscription(models.Model):
@@ -57,6 +57,18 @@ class DigestSubscription(models.Model):
         _("answer languages"), default=list, blank=True, help_text=_('e.g. ["zh-hans"]')
     )
     themes = models.ManyToManyField(Theme, verbose_name=_("themes"), blank=True, related_name="+")
+    touchpoints = models.ManyToManyField(
+        Touchpoint,
+        verbose_name=_("touchpoints"),
+        blank=True,
+        related_name="+",
+        help_text=_("Only complaints about surveys of these journey stages; empty: all."),
+    )
+    show_touchpoints = models.BooleanField(
+        _("show NPS and CSAT by touchpoint"),
+        default=True,
+        help_text=_("A table of the journey stages side by side, with margins, the weakest marked."),
+    )
     product = models.CharField(
         _("product"), max_length=100, blank=True, help_text=_("Contacts whose product attribute is this.")
     )

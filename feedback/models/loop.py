@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models.responses import Sentiment, SurveyResponse, Theme
-from surveys.models import Contact, Invitation, Language, Segment, Survey, Team
+from surveys.models import Account, Contact, Invitation, Language, Segment, Survey, Team
 
 
 class StaffProfile(models.Model):
@@ -157,6 +157,10 @@ class FollowUpQuerySet(models.QuerySet["FollowUp"]):
         """Follow-ups someone still has to act on."""
         return self.filter(status__in=FollowUp.OPEN_STATUSES)
 
+    def of_responses(self) -> "FollowUpQuerySet":
+        """Follow-ups of responses (closed-loop figures are about these), not proactive ones."""
+        return self.filter(response__isnull=False)
+
     def overdue(self, *, now: datetime) -> "FollowUpQuerySet":
         """Open follow-ups whose due time has passed."""
         return self.open().filter(due_at__lt=now)
@@ -167,7 +171,10 @@ class FollowUpQuerySet(models.QuerySet["FollowUp"]):
 
 
 class FollowUp(models.Model):
-    """The case of one response that needs a person: owned, due, and resolved with a cause."""
+    """The case of one response that needs a person, or of an account whose health alert fired
+    (a proactive follow-up): owned, due, and resolved with a cause. Exactly one of response and
+    alert is set; a response has at most one follow-up, so has an alert.
+    """
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -178,9 +185,27 @@ class FollowUp(models.Model):
 
     OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
 
-    response = models.OneToOneField(SurveyResponse, on_delete=models.CASCADE, related_name="follow_up")
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="follow_ups")
+    response = models.OneToOneField(
+        SurveyResponse, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_up"
+    )
+    alert = models.OneToOneField(
+        "feedback.HealthAlert",
+        verbose_name=_("health alert"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="follow_up",
+    )
+    survey = models.ForeignKey(Survey, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+    )
     rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
@@ -221,6 +246,14 @@ class FollowUp(models.Model):
                 | (models.Q(root_cause__isnull=False) & models.Q(resolved_at__isnull=False)),
                 name="follow_up_resolved_has_cause",
             ),
+            # Every follow-up has exactly one origin: a response (then a survey) or a health alert.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(response__isnull=False) & models.Q(alert__isnull=True) & models.Q(survey__isnull=False)
+                )
+                | (models.Q(response__isnull=True) & models.Q(alert__isnull=False)),
+                name="follow_up_one_origin",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="follow_up_open_due"),
@@ -232,10 +265,14 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.contact or ''}"
+        return f"#{self.pk} {self.contact or self.account or ''}"
 
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def is_proactive(self) -> bool:
+        """Opened by a health alert rather than by a response."""
+        return self.alert_id is not None
 
     def is_overdue(self, *, now: datetime) -> bool:
         return self.is_open() and self.due_at < now

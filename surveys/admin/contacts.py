@@ -51,12 +51,12 @@ class BouncedFilter(_DateSetFilter):
 
 @admin.register(Contact)
 class ContactAdmin(ContactPrivacyAdmin, ScopedAdmin):
-    list_display = ["email", "name", "team", "language", "external_id", "account_owner", "attributes_text"]
+    list_display = ["email", "name", "team", "language", "external_id", "account", "attributes_text"]
     list_display += ["unsubscribed_at"]
     list_filter = ["team", "language", UnsubscribedFilter, BouncedFilter]
-    list_select_related = ["team", "account_owner"]
-    search_fields = ["email", "name", "external_id"]
-    autocomplete_fields = ["account_owner"]
+    list_select_related = ["team", "account"]
+    search_fields = ["email", "name", "external_id", "account__name"]
+    autocomplete_fields = ["account", "account_owner"]
     readonly_fields = ["created_at", "updated_at"]
 
     @admin.display(description=_("attributes"))
@@ -106,8 +106,9 @@ class ContactImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "UTF-8 CSV with a header row containing an email column; name, language and external_id are "
-            "optional, every other column is kept as an attribute. At most 50 MB."
+            "UTF-8 CSV with a header row containing an email column; name, language, external_id and account "
+            "(a company name; new ones are created) are optional, every other column is kept as an attribute. "
+            "At most 50 MB."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

@@ -16,7 +16,7 @@ from surveys import access, services
 from surveys.access import Action
 from surveys.admin.scoped import ScopedAdmin, ScopedInline
 from surveys.forms import QuestionForm, QuestionFormSet, TemplateChoiceForm
-from surveys.models import Question, Survey
+from surveys.models import Question, Survey, Touchpoint
 
 
 class QuestionInline(ScopedInline, admin.StackedInline):
@@ -47,16 +47,23 @@ class QuestionInline(ScopedInline, admin.StackedInline):
     ]
 
 
+@admin.register(Touchpoint)
+class TouchpointAdmin(ScopedAdmin):
+    list_display = ["name", "name_zh", "key", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"key": ["name"]}
+
+
 @admin.register(Survey)
 class SurveyAdmin(ScopedAdmin):
-    list_display = ["name", "team", "status", "version", "answered", "created_at"]
-    list_filter = ["team", "status"]
+    list_display = ["name", "team", "status", "touchpoint", "version", "answered", "created_at"]
+    list_filter = ["team", "status", "touchpoint"]
     search_fields = ["name", "title_en", "title_zh"]
     readonly_fields = ["status", "version", "links"]
     inlines = [QuestionInline]
     actions = ["publish", "close", "duplicate"]
     fieldsets = [
-        (None, {"fields": ["name", "team", "status", "version", "links"]}),
+        (None, {"fields": ["name", "team", "status", "touchpoint", "version", "links"]}),
         (_("English"), {"fields": ["title_en", "intro_en", "thank_you_en"]}),
         (_("Simplified Chinese"), {"fields": ["title_zh", "intro_zh", "thank_you_zh"]}),
         (_("Links"), {"fields": ["anonymous_link_enabled"]}),

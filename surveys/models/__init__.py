@@ -1,13 +1,25 @@
 """Survey design and distribution models, one module per concern."""
 
+from surveys.models.accounts import Account, AccountQuerySet
 from surveys.models.audit import AuditEvent
 from surveys.models.contacts import Contact, ContactImport, ContactQuerySet, Segment
-from surveys.models.design import Language, Question, QuestionQuerySet, Survey, SurveyQuerySet, localized, new_token
+from surveys.models.design import (
+    Language,
+    Question,
+    QuestionQuerySet,
+    Survey,
+    SurveyQuerySet,
+    Touchpoint,
+    localized,
+    new_token,
+)
 from surveys.models.distribution import Distribution, Invitation, InvitationEmail, InvitationEmailQuerySet
 from surveys.models.privacy import ContactErasure, SuppressedAddress
 from surveys.models.teams import Membership, Role, Team
 
 __all__ = [
+    "Account",
+    "AccountQuerySet",
     "AuditEvent",
     "Contact",
     "ContactErasure",
@@ -27,6 +39,7 @@ __all__ = [
     "Survey",
     "SurveyQuerySet",
     "Team",
+    "Touchpoint",
     "localized",
     "new_token",
 ]

@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from surveys.models.accounts import Account
 from surveys.models.design import Language
 from surveys.models.teams import Team
 
@@ -37,13 +38,23 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
+    # Kept for contacts without an account; routing prefers the account's owner when there is one.
     account_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("account owner"),
+        verbose_name=_("contact owner"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_contacts",
+        help_text=_("Owns this contact's follow-ups when the contact has no account or its account has no owner."),
     )
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)

@@ -30,6 +30,26 @@ def localized(obj: models.Model, field: str, language: str) -> str:
     return getattr(obj, f"{field}_en")
 
 
+class Touchpoint(models.Model):
+    """A stage of the customer journey a survey asks about (onboarding, support, ...); the list is editable."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def label(self, language: str) -> str:
+        return self.name_zh if language == Language.CHINESE and self.name_zh else self.name
+
+
 class SurveyQuerySet(models.QuerySet["Survey"]):
     def live(self) -> "SurveyQuerySet":
         """Surveys that accept answers."""
@@ -72,6 +92,15 @@ class Survey(models.Model):
         help_text=_("Anyone with the anonymous link can answer, without a personal invitation."),
     )
     anonymous_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        verbose_name=_("touchpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+        help_text=_("The stage of the customer journey this survey asks about; metrics and digests can be cut by it."),
+    )
     min_days_between_surveys = models.PositiveSmallIntegerField(
         _("minimum days between surveys"),
         null=True,

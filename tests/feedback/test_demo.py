@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from feedback.models import SurveyResponse
-from surveys.models import Contact, Membership, Survey
+from feedback import dashboard, metrics
+from feedback.models import FollowUp, HealthAlert, HealthHistory, SurveyResponse
+from surveys.models import Account, Contact, Membership, Survey
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,20 @@ def test_the_demo_seeds_once_and_prints_the_urls_and_login() -> None:
     printed = output.getvalue()
     assert "Login:          admin / vocsite-demo" in printed
     assert printed.count("?score=9") == 2
+    # Accounts with health, a trend line, and a proactive follow-up for the one whose health fell.
+    northwind = Account.objects.select_related("health").get(name="Northwind Trading")
+    assert Account.objects.filter(health__isnull=False).count() == 4
+    assert northwind.health.band in {"at_risk", "critical"} and northwind.health.change_30d < -20
+    assert HealthHistory.objects.filter(account=northwind).count() >= 4
+    drop = HealthAlert.objects.get(account=northwind, rule__kind="health_drop")
+    assert FollowUp.objects.get(alert=drop).owner.username == "admin"
+    assert set(Survey.objects.exclude(touchpoint=None).values_list("touchpoint__key", flat=True)) == {
+        "product_use",
+        "support",
+        "onboarding",
+    }
+    stages = dashboard.touchpoint_overview(filters=metrics.MetricFilters())["rows"]
+    assert [row["name"] for row in stages if row["weakest_csat"]] == ["Support"]
 
 
 def test_the_readmes_first_command_runs_on_the_embedded_defaults(tmp_path: Path) -> None:

@@ -216,6 +216,8 @@ def test_the_erasure_is_recorded_with_who_when_and_what_changed(ada: Story, chie
         "feedback.followup": 1,
         "feedback.followupevent": 6,
         "feedback.followupnotification": 3,
+        "feedback.healthscore": 1,
+        "feedback.healthhistory": 1,
     }
 
 

@@ -26,7 +26,21 @@ def test_the_export_holds_the_contact_and_every_row_that_is_theirs(ada: Story, g
     assert answer.status_code == 200
     data = answer.json()
     assert (data["format"], data["version"]) == ("vocsite.contact-export", 1)
-    assert list(data) == ["format", "version", "exported_at", "contact", "invitations", "responses", "follow_ups"]
+    assert list(data) == [
+        "format",
+        "version",
+        "exported_at",
+        "contact",
+        "invitations",
+        "responses",
+        "follow_ups",
+        "health",
+        "health_history",
+    ]
+    # The health score derived from their answers is theirs too, with what it was made of.
+    [health] = data["health"]
+    assert health["band"] == "critical" and health["breakdown"][0]["key"] == "nps_latest"
+    assert [row["score"] for row in data["health_history"]] == [health["score"]]
     contact = data["contact"]
     assert (contact["email"], contact["name"], contact["external_id"]) == (
         "Ada.Lovelace@example.org",

@@ -86,6 +86,8 @@ def test_every_path_to_a_contact_and_every_export_lookup_runs() -> None:
         "feedback.FollowUp",
         "feedback.FollowUpEvent",
         "feedback.FollowUpNotification",
+        "feedback.HealthScore",
+        "feedback.HealthHistory",
     }
 
 

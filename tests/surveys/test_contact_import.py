@@ -549,3 +549,35 @@ def test_a_contact_saved_by_a_racing_request_is_a_field_error_not_a_500() -> Non
 
     assert refused.value.detail == {"email": ["A contact with this email already exists."]}
     assert Contact.objects.count() == 1
+
+
+def test_an_account_column_links_contacts_to_accounts_creating_the_new_ones(import_csv: Callable) -> None:
+    from surveys.models import Account
+
+    existing = Account.objects.create(name="Northwind Trading")
+    kept = make_contact(email="kept@example.com", account=existing)
+    header = ["email", "name", "Account"]
+
+    done = import_csv(
+        csv_bytes(
+            ["ana@example.com", "Ana", "northwind  trading"],
+            ["bo@example.com", "Bo", "Fabrikam"],
+            ["cy@example.com", "Cy", "FABRIKAM"],
+            ["kept@example.com", "Kept", ""],
+            ["long@example.com", "Long", "x" * 201],
+            header=header,
+        )
+    )
+
+    assert (done.created_count, done.updated_count, done.error_count) == (3, 1, 1)
+    assert done.errors[0]["error"] == "The account name is longer than 200 characters."
+    accounts = dict(Contact.objects.exclude(account=None).values_list("email", "account__name"))
+    assert accounts == {
+        "ana@example.com": "Northwind Trading",
+        "bo@example.com": "Fabrikam",
+        "cy@example.com": "Fabrikam",
+        "kept@example.com": "Northwind Trading",  # an empty cell keeps the account it had
+    }
+    assert Account.objects.count() == 2
+    kept.refresh_from_db()
+    assert kept.name == "Kept" and "Account" not in kept.attributes

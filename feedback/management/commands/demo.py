@@ -14,10 +14,23 @@ from django.utils import timezone
 
 from feedback import loop
 from feedback.answering import FIELD_PREFIX, response_save_page
+from feedback.health import services as health
+from feedback.health.marks import health_mark
 from feedback.models import DigestSubscription, FollowUp, RootCause, SurveyResponse
 from feedback.rollups import rollups_rebuild
 from surveys import distributions, services
-from surveys.models import Contact, Distribution, Invitation, Language, Membership, Role, Survey, Team
+from surveys.models import (
+    Account,
+    Contact,
+    Distribution,
+    Invitation,
+    Language,
+    Membership,
+    Role,
+    Survey,
+    Team,
+    Touchpoint,
+)
 from surveys.periodic import periodic_tick
 
 DEMO_SURVEY_NAME = "Demo: customer NPS"
@@ -70,6 +83,21 @@ DEMO_ANSWERS: list[tuple[int, str, str]] = [
     (8, "zh-hans", "还可以，希望支持单点登录。"),
     (10, "zh-hans", "数据导入很顺利，体验很好。"),
     (6, "zh-hans", "部署时间比预期长了很多。"),
+]
+# (name, tier, annual revenue, renewal in days, indexes into DEMO_ANSWERS of its contacts, days ago of
+# each answer): Northwind's promoters of last month turned detractors this week, so its health falls.
+DEMO_ACCOUNTS: list[tuple[str, str, int, int | None, list[int], list[int]]] = [
+    ("Northwind Trading", "enterprise", 240000, 45, [0, 1, 8, 10, 12, 18], [50, 45, 5, 3, 1, 2]),
+    ("Contoso Retail", "business", 86000, 210, [3, 13, 14, 17, 20], [30, 22, 15, 9, 4]),
+    ("Fabrikam Labs", "team", 24000, 25, [4, 5, 7, 9], [35, 28, 12, 6]),
+    ("Tailspin Travel", "starter", 6000, None, [21, 22], [20, 10]),
+]
+# Touchpoints: the NPS survey asks about product use; a CSAT survey each about support and onboarding,
+# so the dashboard compares the two stages (support is clearly the weaker) and a CES survey too.
+DEMO_STAGES: list[tuple[str, str, str, list[int]]] = [
+    ("support", "csat", "Support satisfaction (CSAT)", [5, 4, 5, 2, 1, 4, 3, 2, 5, 1, 2, 4, 1, 2]),
+    ("onboarding", "csat", "Onboarding satisfaction (CSAT)", [5, 5, 4, 5, 4, 5, 3, 5, 4, 5, 5, 4]),
+    ("onboarding", "ces", "Onboarding effort (CES)", [6, 7, 5, 6, 4, 7, 6, 5, 7, 6]),
 ]
 EN_NAMES = ["Alice Martin", "Ben Carter", "Chloe Davis", "Daniel Evans", "Emma Foster", "Felix Grant", "Grace Hill"]
 ZH_NAMES = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊"]
@@ -128,11 +156,73 @@ class Command(BaseCommand):
         for contact, (score, language, text) in zip(contacts, DEMO_ANSWERS, strict=False):
             self._answer(invitations[contact.pk], score, language, text)
         self._spread_over_past_weeks(survey, random.Random(7))
+        self._answer_other_stages(contacts)
+        accounts = self._accounts(contacts)
         self._work_some_follow_ups()
         designer = get_user_model().objects.get(username="designer")
         DigestSubscription.objects.create(name="Design team", team=team, user=designer, cadence="weekly")
         rollups_rebuild()
+        self._health(accounts, contacts)
         return survey
+
+    def _accounts(self, contacts: list[Contact]) -> list[Account]:
+        """Four customer companies with their contacts, answers dated to tell a story."""
+        admin = get_user_model().objects.get(username=ADMIN_USERNAME)
+        today = timezone.localdate()
+        accounts = []
+        for name, tier, revenue, renewal, indexes, days_ago in DEMO_ACCOUNTS:
+            account = Account.objects.create(
+                name=name,
+                owner=admin,
+                tier=tier,
+                annual_revenue=revenue,
+                renewal_date=today + timedelta(days=renewal) if renewal else None,
+                attributes={"region": "APAC" if "Tailspin" in name else "EMEA"},
+            )
+            members = [contacts[index] for index in indexes]
+            Contact.objects.filter(pk__in=[contact.pk for contact in members]).update(account=account)
+            for contact, days in zip(members, days_ago, strict=True):
+                when = timezone.now() - timedelta(days=days, hours=2)
+                responses = SurveyResponse.objects.filter(contact=contact, survey__name=DEMO_SURVEY_NAME)
+                responses.update(started_at=when, completed_at=when, updated_at=when)
+                Invitation.objects.filter(response__in=responses).update(
+                    sent_at=when - timedelta(hours=3), responded_at=when
+                )
+            accounts.append(account)
+        return accounts
+
+    def _answer_other_stages(self, contacts: list[Contact]) -> None:
+        """Surveys about support and onboarding, each answered by a dozen customers over the weeks."""
+        Survey.objects.filter(name=DEMO_SURVEY_NAME).update(touchpoint=Touchpoint.objects.get(key="product_use"))
+        chooser = random.Random(11)
+        # Customers of the demo accounts stay out of these, so each account's story stays its own.
+        in_accounts = {index for *_account, indexes, _days in DEMO_ACCOUNTS for index in indexes}
+        pool = [contact for index, contact in enumerate(contacts[: len(DEMO_ANSWERS)]) if index not in in_accounts]
+        for stage, kind, name, scores in DEMO_STAGES:
+            survey = services.survey_create_from_template(template=kind, name=name)
+            Survey.objects.filter(pk=survey.pk).update(touchpoint=Touchpoint.objects.get(key=stage))
+            services.survey_publish(survey=survey)
+            for contact, score in zip(chooser.sample(pool, len(scores)), scores, strict=True):
+                invitation = services.invitation_create_personal(survey=survey, contact=contact)
+                saved = response_save_page(
+                    token=invitation.token, page=1, data={FIELD_PREFIX + kind: [str(score)]}, language=contact.language
+                )
+                while saved.next_page is not None:
+                    saved = response_save_page(
+                        token=invitation.token, page=saved.next_page, data={}, language=contact.language
+                    )
+                when = timezone.now() - timedelta(days=chooser.uniform(1, 50))
+                SurveyResponse.objects.filter(pk=saved.response_id).update(
+                    started_at=when, completed_at=when, updated_at=when
+                )
+
+    def _health(self, accounts: list[Account], contacts: list[Contact]) -> None:
+        """Health as it stood each week of the last two months, then today, with the alert rules run."""
+        account_ids = [account.pk for account in accounts]
+        health.health_rebuild_history(account_ids=account_ids, days=56, step=7)
+        health_mark(account_ids=account_ids, contact_ids=[contact.pk for contact in contacts])
+        while health.health_refresh_dirty():
+            pass
 
     def _work_some_follow_ups(self) -> None:
         """Resolve half of the demo's follow-ups, so the loop figures and digests have causes."""
@@ -202,6 +292,7 @@ class Command(BaseCommand):
             f"  Team logins ({DEMO_TEAM_NAME}, same password):",
             *[f"    {name:<9} {what}" for name, _role, what in DEMO_PEOPLE],
             f"  API docs:       {site}{reverse('api-docs')}",
+            f"  Accounts at risk: {site}{reverse('feedback:accounts_at_risk')}",
             f"  Anonymous link: {survey.anonymous_url()}",
         ]
         lines += [

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from feedback import digest_delivery
 from feedback.digests import DigestFilters, digest_content
 from feedback.models import DigestSubscription
+from surveys.models import Touchpoint
 
 
 class Command(BaseCommand):
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=date.fromisoformat, help="First day (YYYY-MM-DD); default a week ago.")
         parser.add_argument("--end", type=date.fromisoformat, help="Day after the last (YYYY-MM-DD); default today.")
         parser.add_argument("--survey", type=int, action="append", default=[], help="Only this survey id (repeatable).")
+        parser.add_argument(
+            "--touchpoint", action="append", default=[], help="Only surveys of this touchpoint key (repeatable)."
+        )
         parser.add_argument("--language", choices=["en", "zh-hans"], default="en", help="Language of the digest.")
         parser.add_argument("--to", help="Email the digest to this address instead of printing it.")
 
@@ -27,7 +31,12 @@ class Command(BaseCommand):
         start = options["start"] or end - timedelta(days=7)
         if start >= end:
             raise CommandError("--start must be before --end.")
-        content = digest_content(filters=DigestFilters(survey_ids=tuple(options["survey"])), start=start, end=end)
+        touchpoints = dict(Touchpoint.objects.filter(key__in=options["touchpoint"]).values_list("key", "pk"))
+        unknown = sorted(set(options["touchpoint"]) - set(touchpoints))
+        if unknown:
+            raise CommandError(f"Unknown touchpoint: {', '.join(unknown)}.")
+        filters = DigestFilters(survey_ids=tuple(options["survey"]), touchpoint_ids=tuple(touchpoints.values()))
+        content = digest_content(filters=filters, start=start, end=end)
         if options["to"]:
             subscription = DigestSubscription(email=options["to"], language=options["language"], name="by hand")
             digest_delivery.digest_email(subscription=subscription, content=content).send()
