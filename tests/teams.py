@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from feedback.models import (
+    AlertRule,
     Answer,
     BusinessCalendar,
     DigestDelivery,
@@ -20,6 +21,10 @@ from feedback.models import (
     FollowUp,
     FollowUpEvent,
     FollowUpNotification,
+    HealthAlert,
+    HealthBand,
+    HealthScore,
+    HealthWeight,
     RootCause,
     RoutingRule,
     StaffProfile,
@@ -29,6 +34,7 @@ from feedback.models import (
 from surveys import services
 from surveys.audit import Action, audit_record
 from surveys.models import (
+    Account,
     AuditEvent,
     Contact,
     ContactErasure,
@@ -41,6 +47,7 @@ from surveys.models import (
     SuppressedAddress,
     Survey,
     Team,
+    Touchpoint,
 )
 
 User = get_user_model()
@@ -63,6 +70,9 @@ class Side:
     team: Team
     people: dict[str, Any]
     survey: Survey
+    account: Account
+    health: HealthScore
+    alert: HealthAlert
     contact: Contact
     segment: Segment
     contact_import: ContactImport
@@ -94,7 +104,11 @@ class World:
 
     def personal_strings(self) -> list[str]:
         """Customer names and addresses of both teams: a designer must never be shown one."""
-        return [text for side in (self.north, self.south) for text in (side.contact.email, side.contact.name)]
+        return [
+            text
+            for side in (self.north, self.south)
+            for text in (side.contact.email, side.contact.name, side.account.name)
+        ]
 
 
 def make_side(name: str) -> Side:
@@ -102,7 +116,18 @@ def make_side(name: str) -> Side:
     people = {role: make_person(f"{role}-{name}", team=team, role=role) for role in TEAM_ROLES}
     survey = services.survey_create_from_template(template="nps", name=f"{name} NPS", team=team)
     services.survey_publish(survey=survey)
-    contact = Contact.objects.create(team=team, email=f"customer@{name}.example", name=f"Customer {name.upper()}")
+    account = Account.objects.create(team=team, name=f"Account {name.upper()}", annual_revenue=1000)
+    now = timezone.now()
+    # At risk, so the account is on the at-risk lists; an alert fired for it.
+    health = HealthScore.objects.create(
+        account=account, score=50, band=HealthBand.AT_RISK, change_30d=-10, computed_at=now, changed_at=now
+    )
+    alert = HealthAlert.objects.create(
+        rule=AlertRule.objects.order_by("pk").first(), account=account, period=date(2026, 1, 5)
+    )
+    contact = Contact.objects.create(
+        team=team, email=f"customer@{name}.example", name=f"Customer {name.upper()}", account=account
+    )
     segment = Segment.objects.create(team=team, name=f"All of {name}", rules=[])
     contact_import = ContactImport.objects.create(
         team=team, file_name=f"{name}.csv", content=b"email\n", status=ContactImport.Status.DONE
@@ -111,7 +136,6 @@ def make_side(name: str) -> Side:
     distribution.contacts.set([contact])
     invitation = Invitation.objects.create(survey=survey, contact=contact, distribution=distribution)
     email = InvitationEmail.objects.create(invitation=invitation, due_at=timezone.now())
-    now = timezone.now()
     response = SurveyResponse.objects.create(
         invitation=invitation,
         survey=survey,
@@ -153,6 +177,9 @@ def make_side(name: str) -> Side:
         team=team,
         people=people,
         survey=survey,
+        account=account,
+        health=health,
+        alert=alert,
         contact=contact,
         segment=segment,
         contact_import=contact_import,
@@ -187,5 +214,8 @@ def make_world() -> World:
         "tokenproxy": Token.objects.create(user=administrator),
         "contacterasure": ContactErasure.objects.create(contact_id=999_999, erased_at=timezone.now()),
         "suppressedaddress": SuppressedAddress.objects.create(address_hash="0" * 64),
+        "touchpoint": Touchpoint.objects.order_by("pk").first(),
+        "healthweight": HealthWeight.objects.order_by("pk").first(),
+        "alertrule": AlertRule.objects.order_by("pk").first(),
     }
     return world

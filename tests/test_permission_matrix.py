@@ -88,6 +88,9 @@ def mismatch(what: str, role: str, got: int, wanted: int) -> list[str]:
 ROWS = {
     "surveys.survey": "survey",
     "surveys.contact": "contact",
+    "surveys.account": "account",
+    "feedback.healthscore": "health",
+    "feedback.healthalert": "alert",
     "surveys.segment": "segment",
     "surveys.contactimport": "contact_import",
     "surveys.distribution": "distribution",
@@ -425,7 +428,8 @@ RECORDS = {
     "post": "403 404 404 404 404",
     "delete": "403 404 404 404 404",
 }
-SHARED_LIST = {  # themes and root causes: everyone with a role reads them, administrators edit them
+# Themes, root causes, touchpoints, alert rules: everyone with a role reads them, administrators edit them.
+SHARED_LIST = {
     "changelist": "200 200 200 200 200",
     "add": "200 403 403 403 403",
     "change": "200 200 200 200 200",
@@ -477,6 +481,8 @@ MATRIX: dict[str, Any] = {
         foreign_query=lambda world: {"survey": world.south.survey.pk},
         foreign="200 400 400 400 400",
     ),
+    # Accounts name customers: not for designers; each team sees its own accounts.
+    "staff/accounts/at-risk/": Staff(lambda world: "/staff/accounts/at-risk/", get="200 200 200 403 200"),
     "staff/surveys/<int:survey_id>/preview/": Staff(
         lambda world: f"/staff/surveys/{world.north.survey.pk}/preview/", get="200 200 200 404 200"
     ),
@@ -502,7 +508,7 @@ MATRIX: dict[str, Any] = {
     ),
     "admin/^<app_label>/$": AppIndex(
         {
-            "surveys": "200 200 200 404 200",
+            "surveys": "200 200 200 200 200",  # designers see the shared touchpoints there
             "feedback": "200 200 200 200 200",
             "auth": "200 200 200 200 200",
             "authtoken": "200 404 404 404 404",
@@ -549,6 +555,13 @@ MATRIX: dict[str, Any] = {
             "file": SimpleUploadedFile("c.csv", b"email\na@b.example\n"),
         },
     ),
+    **admin_routes(
+        "surveys.account",
+        **TEAM_READS_MANAGERS_EDIT,
+        foreign=lambda world: {"name": "Theirs", "team": world.south.team.pk},
+    ),
+    # Journey stages: a shared list.
+    **admin_routes("surveys.touchpoint", **SHARED_LIST),
     # Admin of teams, roles, users, tokens and the audit log: administrators only.
     **admin_routes("surveys.team", **ADMINISTRATORS_ONLY),
     **admin_routes("surveys.membership", **ADMINISTRATORS_ONLY),
@@ -637,6 +650,22 @@ MATRIX: dict[str, Any] = {
         change="200 200 200 404 200",
         post="302 302 302 404 403",
         delete="200 403 403 404 403",
+        history="200 200 200 404 200",
+    ),
+    # Customer health: the formula's weights and the alert rules are shared settings; alerts follow
+    # their account's team and are records (nobody edits them).
+    **admin_routes(
+        "feedback.healthweight",
+        **{**SHARED_LIST, "add": "403 403 403 403 403", "delete": "403 403 403 403 403"},  # a fixed set of inputs
+    ),
+    **admin_routes("feedback.alertrule", **SHARED_LIST),
+    **admin_routes(
+        "feedback.healthalert",
+        changelist="200 200 200 403 200",
+        add="403 403 403 403 403",
+        change="200 200 200 404 200",
+        post="403 403 403 404 403",
+        delete="403 403 403 404 403",
         history="200 200 200 404 200",
     ),
     **admin_routes("feedback.routingrule", **ADMINISTRATORS_ONLY),
@@ -787,6 +816,45 @@ MATRIX: dict[str, Any] = {
         detail="200 200 200 404 200",
         patch="200 200 403 404 403",
         delete="204 204 403 404 403",
+    ),
+    # Accounts and their health: customer data of a team, like contacts.
+    **api_routes(
+        "accounts",
+        "surveys.account",
+        listing="200 200 200 403 200",
+        create=("201 400 403 403 403", lambda world: {"name": "Theirs", "team": world.south.team.pk}),
+        foreign_query=lambda world: {"team": world.south.team.pk},
+        detail="200 200 200 404 200",
+        patch="200 200 403 404 403",
+        delete="204 204 403 404 403",
+    ),
+    "api/v1/accounts/at-risk/": ApiList("accounts/at-risk", "surveys.account", get="200 200 200 403 200"),
+    "api/v1/accounts/{pk}/health-history/": ApiAction(
+        "accounts", "surveys.account", "health-history", "200 200 200 404 200", method="get"
+    ),
+    **api_routes(
+        "health-scores",
+        "feedback.healthscore",
+        listing="200 200 200 403 200",
+        foreign_query=lambda world: {"account": world.south.account.pk},
+        detail="200 200 200 404 200",
+    ),
+    **api_routes(
+        "health-alerts",
+        "feedback.healthalert",
+        listing="200 200 200 403 200",
+        foreign_query=lambda world: {"account": world.south.account.pk},
+        detail="200 200 200 404 200",
+    ),
+    # Touchpoints: a shared list; everyone with a role reads it, administrators edit it.
+    "api/v1/touchpoints/": Staff(
+        lambda world: "/api/v1/touchpoints/",
+        get="200 200 200 200 200",
+        post="201 403 403 403 403",
+        post_data=lambda world: {"key": "renewal_call", "name": "Renewal call", "position": 9},
+    ),
+    "api/v1/touchpoints/{pk}/": Staff(
+        lambda world: f"/api/v1/touchpoints/{world.shared['touchpoint'].pk}/", get="200 200 200 200 200"
     ),
     "api/v1/audit-events/": Staff(lambda world: "/api/v1/audit-events/", get="200 403 403 403 403"),
     "api/v1/audit-events/{pk}/": Staff(

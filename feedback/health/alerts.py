@@ -31,7 +31,6 @@ from feedback.models import (
     SurveyResponse,
 )
 from feedback.models.health import alert_summary, period_bucket
-from surveys import access
 from surveys.models import Account
 
 logger = logging.getLogger(__name__)
@@ -204,10 +203,7 @@ def _recent_alerts(firings: list[Firing], *, now: datetime) -> dict[tuple[int, i
 def health_alert_fire(*, firing: Firing, account: Account) -> HealthAlert | None:
     """Record one alert and open (or join) the account's proactive follow-up; None if it had fired."""
     rule = firing.rule
-    owner = account.owner
-    # The account's owner, if they may own its team's follow-ups (surveys.access); else the fallback owner.
-    if owner is None or not owner.is_active or not access.can_own_follow_ups(owner, team_id=account.team_id):
-        owner = None
+    owner = account.owner if account.owner is not None and account.owner.is_active else None
     if owner is None:
         try:
             owner = routing.fallback_owner()

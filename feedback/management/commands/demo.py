@@ -156,8 +156,8 @@ class Command(BaseCommand):
         for contact, (score, language, text) in zip(contacts, DEMO_ANSWERS, strict=False):
             self._answer(invitations[contact.pk], score, language, text)
         self._spread_over_past_weeks(survey, random.Random(7))
-        self._answer_other_stages(contacts)
-        accounts = self._accounts(contacts)
+        self._answer_other_stages(team, contacts)
+        accounts = self._accounts(team, contacts)
         self._work_some_follow_ups()
         designer = get_user_model().objects.get(username="designer")
         DigestSubscription.objects.create(name="Design team", team=team, user=designer, cadence="weekly")
@@ -165,13 +165,14 @@ class Command(BaseCommand):
         self._health(accounts, contacts)
         return survey
 
-    def _accounts(self, contacts: list[Contact]) -> list[Account]:
-        """Four customer companies with their contacts, answers dated to tell a story."""
+    def _accounts(self, team: Team, contacts: list[Contact]) -> list[Account]:
+        """Four customer companies of the team with their contacts, answers dated to tell a story."""
         admin = get_user_model().objects.get(username=ADMIN_USERNAME)
         today = timezone.localdate()
         accounts = []
         for name, tier, revenue, renewal, indexes, days_ago in DEMO_ACCOUNTS:
             account = Account.objects.create(
+                team=team,
                 name=name,
                 owner=admin,
                 tier=tier,
@@ -191,7 +192,7 @@ class Command(BaseCommand):
             accounts.append(account)
         return accounts
 
-    def _answer_other_stages(self, contacts: list[Contact]) -> None:
+    def _answer_other_stages(self, team: Team, contacts: list[Contact]) -> None:
         """Surveys about support and onboarding, each answered by a dozen customers over the weeks."""
         Survey.objects.filter(name=DEMO_SURVEY_NAME).update(touchpoint=Touchpoint.objects.get(key="product_use"))
         chooser = random.Random(11)
@@ -199,7 +200,7 @@ class Command(BaseCommand):
         in_accounts = {index for *_account, indexes, _days in DEMO_ACCOUNTS for index in indexes}
         pool = [contact for index, contact in enumerate(contacts[: len(DEMO_ANSWERS)]) if index not in in_accounts]
         for stage, kind, name, scores in DEMO_STAGES:
-            survey = services.survey_create_from_template(template=kind, name=name)
+            survey = services.survey_create_from_template(template=kind, name=name, team=team)
             Survey.objects.filter(pk=survey.pk).update(touchpoint=Touchpoint.objects.get(key=stage))
             services.survey_publish(survey=survey)
             for contact, score in zip(chooser.sample(pool, len(scores)), scores, strict=True):
