@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from feedback import routing
 from feedback.digests import DigestFilters, digest_content
-from feedback.models import FollowUp, RoutingRule, SurveyResponse
+from feedback.models import FollowUp, HealthAlert, HealthBand, HealthScore, RoutingRule, SurveyResponse
 from feedback.rollups import rollups_rebuild
 from surveys import access, distributions
 from surveys.access import Action, Area
@@ -55,6 +55,40 @@ def test_an_agent_sees_their_own_follow_ups_not_their_teammates(world: World) ->
     assert listed == [north.follow_up.pk]
     assert other.status_code == 404
     assert sorted(manager_sees) == sorted([north.follow_up.pk, teammate.pk])
+
+
+def test_a_proactive_follow_up_belongs_to_its_accounts_team(world: World) -> None:
+    north, south = world.north, world.south
+    proactive = FollowUp.objects.create(
+        alert=HealthAlert.objects.create(rule=south.alert.rule, account=north.account, period=date(2026, 2, 2)),
+        account=north.account,
+        owner=north.people["agent"],
+        due_at=timezone.now(),
+    )
+
+    manager_sees = api_as(north.people["manager"]).get(f"/api/v1/follow-ups/{proactive.pk}/")
+    agent_sees = api_as(north.people["agent"]).get(f"/api/v1/follow-ups/{proactive.pk}/")
+    south_manager_sees = api_as(south.people["manager"]).get(f"/api/v1/follow-ups/{proactive.pk}/")
+
+    assert (manager_sees.status_code, agent_sees.status_code, south_manager_sees.status_code) == (200, 200, 404)
+    assert access.team_of(proactive) == north.team.pk
+    assert access.can(north.people["agent"], Action.CHANGE, proactive)
+    assert not access.can(south.people["manager"], Action.VIEW, proactive)
+
+
+def test_a_contacts_health_score_belongs_to_the_contacts_team(world: World) -> None:
+    north, south = world.north, world.south
+    now = timezone.now()
+    score = HealthScore.objects.create(
+        contact=north.contact, score=30, band=HealthBand.CRITICAL, computed_at=now, changed_at=now
+    )
+
+    north_viewer = access.scope(HealthScore.objects.all(), north.people["viewer"])
+    south_viewer = access.scope(HealthScore.objects.all(), south.people["viewer"])
+
+    assert set(north_viewer) == {north.health, score}
+    assert set(south_viewer) == {south.health}
+    assert access.scope(HealthScore.objects.all(), north.people["designer"]).count() == 0
 
 
 def test_a_follow_up_goes_only_to_a_manager_or_agent_of_its_team(world: World) -> None:
