@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from feedback import digest_charts
 from feedback.digests import DigestFilters, digest_content, period_for
 from feedback.models import DigestDelivery, DigestSubscription
+from vocsite.database import write_through_restart
 from vocsite.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -83,8 +84,11 @@ def digest_deliver(*, delivery_id: int) -> str:
         DigestDelivery.objects.filter(pk=delivery_id).update(claimed_at=None, last_error=str(error)[:500])
         logger.warning("Digest %s not sent: %s", delivery_id, error)
         return "retry"
-    DigestDelivery.objects.filter(pk=delivery_id).update(
-        status=DigestDelivery.Status.SENT, sent_at=timezone.now(), content=content
+    # The server took it: a database restart must not lose that, or it would be sent again.
+    write_through_restart(
+        lambda: DigestDelivery.objects.filter(pk=delivery_id).update(
+            status=DigestDelivery.Status.SENT, sent_at=timezone.now(), content=content
+        )
     )
     return DigestDelivery.Status.SENT
 

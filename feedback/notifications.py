@@ -20,13 +20,18 @@ from django.utils import timezone, translation
 from feedback.models import FollowUp, FollowUpNotification, StaffProfile
 from surveys.emails import one_line
 from surveys.models import Language
-from vocsite.queueing import enqueue_after_commit
+from vocsite.database import write_through_restart
+from vocsite.queueing import enqueue_after_commit, sweep_grace
 
 logger = logging.getLogger(__name__)
 
 Kind = FollowUpNotification.Kind
 MAX_ATTEMPTS = 8
-CLAIM_LEASE = timedelta(minutes=10)
+
+
+def claim_lease() -> timedelta:
+    """How long a claimed email stays with its worker before the sweep hands it to another."""
+    return timedelta(seconds=settings.SEND_LEASE_SECONDS)
 
 
 def staff_language(user: AbstractBaseUser) -> str:
@@ -169,7 +174,7 @@ def notification_send(*, notification_id: int) -> bool:
     """Claim and send one notification; True when this call sent it."""
     now = timezone.now()
     claimed = FollowUpNotification.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
         pk=notification_id,
         status=FollowUpNotification.Status.PENDING,
     ).update(claimed_at=now)
@@ -193,8 +198,11 @@ def notification_send(*, notification_id: int) -> bool:
         )
         logger.warning("Follow-up email %s not sent (attempt %s): %s", notification_id, attempts, error)
         return False
-    FollowUpNotification.objects.filter(pk=notification_id).update(
-        status=FollowUpNotification.Status.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1
+    # The server took it: a database restart must not lose that, or it would be sent again.
+    write_through_restart(
+        lambda: FollowUpNotification.objects.filter(pk=notification_id).update(
+            status=FollowUpNotification.Status.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1
+        )
     )
     return True
 
@@ -203,9 +211,9 @@ def notifications_sweep(*, now: datetime) -> int:
     """Enqueue notifications whose task was lost, and retry failed sends with backoff."""
     ids = list(
         FollowUpNotification.objects.filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
             status=FollowUpNotification.Status.PENDING,
-            created_at__lt=now - timedelta(minutes=1),
+            created_at__lt=now - sweep_grace(),
         ).values_list("pk", flat=True)[:1000]
     )
     with transaction.atomic():

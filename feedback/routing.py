@@ -28,10 +28,10 @@ from feedback.models import (
 )
 from surveys import access, segments
 from surveys.models import Question, Team
+from vocsite.queueing import sweep_grace
 
 logger = logging.getLogger(__name__)
 
-SWEEP_GRACE = timedelta(minutes=2)
 UNHAPPY = {Question.Kind.NPS: range(0, 7), Question.Kind.CSAT: range(1, 3), Question.Kind.CES: range(1, 4)}
 HAPPY = {Question.Kind.NPS: range(9, 11), Question.Kind.CSAT: range(4, 6), Question.Kind.CES: range(5, 8)}
 
@@ -258,7 +258,7 @@ def responses_route_unrouted(*, now: datetime) -> int:
     """The sweep: route completed responses whose routing task was lost (and mark their health)."""
     rows = list(
         SurveyResponse.objects.completed()
-        .filter(routed_at__isnull=True, completed_at__lt=now - SWEEP_GRACE)
+        .filter(routed_at__isnull=True, completed_at__lt=now - sweep_grace())
         .order_by("pk")
         .values_list("pk", "contact_id", "contact__account_id")[:1000]
     )

@@ -7,7 +7,7 @@ answers changes nothing, and an answer already analysed is skipped unless asked 
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -16,10 +16,9 @@ from django.utils import timezone
 from feedback import rollups
 from feedback.analysis import analyse
 from feedback.models import Answer, AnswerTheme, SurveyResponse, Theme
-from vocsite.queueing import enqueue_after_commit
+from vocsite.queueing import enqueue_after_commit, sweep_grace
 
 TAG_BATCH = 500
-SWEEP_GRACE = timedelta(minutes=2)
 RESULT_FIELDS = ["text_language", "polarity", "sentiment", "key_phrases", "analyser", "analysed_at"]
 
 
@@ -88,7 +87,7 @@ def answers_sweep_untagged(*, now: datetime) -> int:
 
     ids = list(
         Answer.objects.untagged()
-        .filter(response__status=SurveyResponse.Status.COMPLETED, answered_at__lt=now - SWEEP_GRACE)
+        .filter(response__status=SurveyResponse.Status.COMPLETED, answered_at__lt=now - sweep_grace())
         .order_by("pk")
         .values_list("pk", flat=True)[:50_000]
     )

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from feedback import digest_delivery, loop, notifications, rollups, routing, tagging
@@ -20,6 +21,8 @@ def response_completed(response_id: int) -> dict[str, int | None]:
     """
     try:
         tagged = tagging.response_tag(response_id=response_id)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: routing cannot run either, and the task is retried
     except Exception:
         logger.exception("Tagging response %s failed; routing it anyway", response_id)
         tagged = 0

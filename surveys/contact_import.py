@@ -24,11 +24,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from surveys.models import Account, Contact, ContactImport, Language, Team
+from vocsite.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +42,6 @@ LANGUAGE_SPELLINGS = {
         Language.CHINESE,
     ),
 }
-BROKER_ERRORS = (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError)
 
 # A data row of the file: its line number and its cells by header (extra cells under None).
 Record = tuple[int, dict[str | None, Any]]
@@ -124,13 +121,7 @@ def _enqueue_run(*, import_id: int) -> None:
     # Imported here: the task module imports this one.
     from surveys.contact_tasks import contact_import_run_task
 
-    def send() -> None:
-        try:
-            contact_import_run_task.delay(import_id)
-        except BROKER_ERRORS as error:
-            logger.warning("Could not enqueue contact import %s (%s); the sweep will pick it up.", import_id, error)
-
-    transaction.on_commit(send)
+    enqueue_after_commit(contact_import_run_task, import_id)
 
 
 def _reader(content: bytes) -> csv.DictReader:

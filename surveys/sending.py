@@ -23,6 +23,7 @@ from surveys.emails import InvitationEmailBuilder
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail
 from surveys.ratelimit import SendRateLimiter
 from surveys.suppression import address_normalise, suppressed_among
+from vocsite.database import write_through_restart
 from vocsite.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -215,7 +216,8 @@ def _send_one(
         if response.smtp_code == 421:
             smtp.close()  # 421 means the server is closing the connection
         return
-    _mark_sent(email)
+    # The server took it: a database restart must not lose that, or it would be sent again.
+    write_through_restart(lambda: _mark_sent(email))
     outcome.sent.append(email)
 
 

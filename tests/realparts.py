@@ -1,13 +1,19 @@
-"""Real services for tests: an SMTP server (aiosmtpd), a Celery worker, a private Redis.
+"""Real services for tests: an SMTP server (aiosmtpd), Celery workers and beats, gunicorn, and a
+private Redis and PostgreSQL that a test may stop.
 
 Nothing here is a mock: the worker is `celery worker` in its own process on the test
 database, and the SMTP server speaks SMTP on a real socket.
 """
 
+import http.client
+import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -36,6 +42,7 @@ class SmtpSink:
     messages: list[EmailMessage] = field(default_factory=list)
     rcpt_replies: deque[str] = field(default_factory=deque)
     rcpt_delay: float = 0.0
+    last_accepted: float = 0.0  # time.monotonic() of the last message taken
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
@@ -49,11 +56,16 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.last_accepted = time.monotonic()
         return "250 Message accepted"
 
     def recipients(self) -> list[str]:
         with self.lock:
             return [str(message["To"]) for message in self.messages]
+
+    def subjects(self) -> list[str]:
+        with self.lock:
+            return [str(message["Subject"]) for message in self.messages]
 
     def start(self) -> "SmtpSink":
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -91,15 +103,18 @@ def service_env(*, database_name: str, redis_url: str, smtp_port: int, queue: st
 class Worker:
     """`celery worker` in its own process group, so a test can SIGKILL it like an OOM would."""
 
-    def __init__(self, env: dict[str, str], *, concurrency: int = 1) -> None:
+    def __init__(self, env: dict[str, str], *, concurrency: int = 1, name: str = "", include: str = "") -> None:
         self.env = env
         self.concurrency = concurrency
-        self.log = open(ROOT / "var" / f"test-worker-{env['CELERY_QUEUE']}.log", "ab")  # noqa: SIM115
+        self.name = f"{name or env['CELERY_QUEUE']}@{socket.gethostname()}"
+        self.include = include
+        self.log = open(ROOT / "var" / f"test-worker-{name or env['CELERY_QUEUE']}.log", "ab")  # noqa: SIM115
 
     def start(self) -> "Worker":
         command = [sys.executable, "-m", "celery", "-A", "vocsite", "worker", "--loglevel=INFO"]
         command += ["-Q", self.env["CELERY_QUEUE"], f"--concurrency={self.concurrency}", "--without-heartbeat"]
-        command += ["--without-gossip", "--without-mingle", "-n", f"{self.env['CELERY_QUEUE']}@%h"]
+        command += ["--without-gossip", "--without-mingle", "-n", self.name]
+        command += [f"--include={self.include}"] if self.include else []
         self.process = subprocess.Popen(
             command, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -107,12 +122,12 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children at once, mid-whatever."""
-        os.killpg(self.process.pid, 9)
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -120,24 +135,191 @@ class Worker:
         self.log.close()
 
 
-class PrivateRedis:
-    """A Redis server of the test's own, on its own port, that the test can stop and restart."""
+class Beat:
+    """`celery beat` with a schedule file of its own, so two of them can run side by side."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str], *, name: str) -> None:
+        self.env = env
+        self.directory = Path(tempfile.mkdtemp(prefix=f"vocsite-beat-{name}-"))
+        self.log = open(ROOT / "var" / f"test-beat-{name}.log", "ab")  # noqa: SIM115
+
+    def start(self) -> "Beat":
+        command = [sys.executable, "-m", "celery", "-A", "vocsite", "beat", "--loglevel=INFO"]
+        command += ["--schedule", str(self.directory / "schedule")]
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Gunicorn:
+    """gunicorn serving vocsite on a free port of 127.0.0.1, ready when start() returns."""
+
+    def __init__(self, env: dict[str, str], *, workers: int = 2, name: str = "web") -> None:
+        self.env = {**env, "ALLOWED_HOSTS": "127.0.0.1"}
+        self.workers = workers
+        self.port = free_port()
+        self.log = open(ROOT / "var" / f"test-gunicorn-{name}.log", "ab")  # noqa: SIM115
+
+    def start(self) -> "Gunicorn":
+        command = [sys.executable, "-m", "gunicorn", "vocsite.wsgi", "-b", f"127.0.0.1:{self.port}"]
+        command += ["--workers", str(self.workers), "--graceful-timeout", "5", "--backlog", "2048"]
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        assert wait_until(self._answers, timeout=30), "gunicorn did not start; see var/test-gunicorn-*.log"
+        return self
+
+    def _answers(self) -> bool:
+        assert self.process.poll() is None, "gunicorn exited; see var/test-gunicorn-*.log"
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            connection.close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+class HttpApi:
+    """A tiny JSON client for a gunicorn process, over a real socket."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+
+    def is_up(self) -> bool:
+        try:
+            return self.post("/api/v1/", None, method="GET").status == 200
+        except OSError:
+            return False
+
+    def post(self, path: str, body: dict[str, Any] | None, *, method: str = "POST") -> http.client.HTTPResponse:
+        client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
+        client.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        answer = client.getresponse()
+        answer.read()
+        client.close()
+        return answer
+
+
+class PrivateRedis:
+    """A Redis server of the test's own, on its own port, that the test can stop, freeze and restart.
+
+    With appendonly, it keeps its data across a restart as production's Redis must (README).
+    """
+
+    def __init__(self, *, appendonly: bool = False) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.appendonly = appendonly
+        self.directory = Path(tempfile.mkdtemp(prefix="vocsite-redis-"))
 
     def start(self) -> "PrivateRedis":
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--dir", str(self.directory), "--appendonly", "yes" if self.appendonly else "no"]
+        command += ["--maxmemory-policy", "noeviction"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         wait_until(lambda: _answers(self.port), timeout=10)
         return self
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections, but nothing is ever answered (a hung server)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+    def remove(self) -> None:
+        if self.process.poll() is None:
+            self.thaw()
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own, in a temporary directory, that the test can restart.
+
+    Never the shared server: restarting that would break every other user of it.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="vocsite-postgres-"))
+        self.data = self.directory / "data"
+        self.bin = _postgres_bin()
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> "PrivatePostgres":
+        if not self.data.exists():
+            self._chown()
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        self._pg_ctl("start")
+        return self
+
+    def restart(self) -> None:
+        """A fast restart: every open connection is cut, as in a failover or an upgrade."""
+        self._pg_ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-m", "immediate")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _pg_ctl(self, action: str, *options: str) -> None:
+        server_options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.directory / "server.log")
+        self._run("pg_ctl", action, "-D", str(self.data), "-w", "-l", log, "-o", server_options, *options)
+
+    def _run(self, program: str, *arguments: str) -> None:
+        # initdb refuses to run as root: run the server as the postgres user then.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, str(self.bin / program), *arguments], check=True, capture_output=True)
+
+    def _chown(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, user="postgres")
+
+
+def _postgres_bin() -> Path:
+    """The directory of initdb and pg_ctl: on PATH, or Debian's versioned one."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    assert candidates, "initdb was not found; install PostgreSQL's server package"
+    return candidates[-1].parent
 
 
 def _answers(port: int) -> bool:

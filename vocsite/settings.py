@@ -226,37 +226,50 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "vocsite")
+# A message is acknowledged only after its task ran, so a worker killed mid-task loses nothing:
+# when a pool process dies, its task is sent again (retry_on_worker_lost, or requeued if that
+# publish fails), counted against the task's max_retries so a message that kills its worker
+# every time stops coming back (vocsite.celery.VocsiteTask). Every task is idempotent.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_RETRY_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
-# A web request must never hang on a broker outage: give up publishing quickly; the
-# periodic sweeps pick up whatever was not enqueued.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
+# A web request must never hang on a broker outage: publishing is one attempt bounded by these
+# timeouts (vocsite.queueing), and what the broker does not take waits in the outbox.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands an unacknowledged message to another worker after this long, so it must
+    # outlast the longest task (contact imports: about an hour) and any countdown; a killed
+    # worker's message comes back after it, and the periodic sweeps do not wait that long.
+    "visibility_timeout": 2 * 60 * 60,
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Workers wait out a broker outage however long it lasts, and reconnect by themselves.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = TIME_ZONE
+TICK_SECONDS = env_int("TICK_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # One tick does all periodic distribution work: due distributions, due and lost emails,
-    # reminders, stalled imports. Each step is idempotent, so two beats or a rerun are harmless.
-    "distribution-tick": {
-        "task": "surveys.tasks.distribution_tick",
-        "schedule": env_int("TICK_SECONDS", 60, minimum=1),
-    },
-    # Feedback's tick: lost tagging and routing, reminders, escalations, rollups, digests, health.
-    "feedback-tick": {
-        "task": "feedback.tasks.feedback_tick",
-        "schedule": env_int("TICK_SECONDS", 60, minimum=1),
-    },
+    # The periodic ticks do all time-driven work and find whatever a lost message left undone:
+    # distribution (due distributions, due and lost emails, reminders, stalled imports) and
+    # feedback (lost tagging and routing, reminders, escalations, rollups, digests, health).
+    # Each step is idempotent (claims, unique keys), so two beats or a rerun are harmless.
+    "distribution-tick": {"task": "surveys.tasks.distribution_tick", "schedule": TICK_SECONDS},
+    "feedback-tick": {"task": "feedback.tasks.feedback_tick", "schedule": TICK_SECONDS},
+    "outbox-publish": {"task": "vocsite.tasks.outbox_publish", "schedule": TICK_SECONDS},
 }
+# The sweeps leave work this young alone: its own message is most likely still on its way.
+SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 120, minimum=1)
 
 # Distribution: how invitations are sent.
 CONTACT_FREQUENCY_DAYS = env_int("CONTACT_FREQUENCY_DAYS", 30)

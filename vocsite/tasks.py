@@ -1,10 +1,11 @@
-"""Celery tasks of the project itself: the nightly retention job."""
+"""Celery tasks of the project itself: the nightly retention job and the outbox."""
 
 import logging
 
 from celery import shared_task
 from django.utils import timezone
 
+from vocsite import queueing
 from vocsite.privacy.retention import retention_run
 
 logger = logging.getLogger(__name__)
@@ -20,3 +21,9 @@ def privacy_retention() -> dict[str, int]:
     if not report.finished:
         privacy_retention.delay()
     return report.changed
+
+
+@shared_task(acks_late=True)
+def outbox_publish() -> int:
+    """The beat's periodic publishing of messages a broker outage left in the outbox."""
+    return queueing.outbox_publish()

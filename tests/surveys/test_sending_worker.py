@@ -17,7 +17,7 @@ from surveys import distributions
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail
 from surveys.periodic import periodic_tick
 from tests.conftest import make_contact, make_survey
-from tests.realparts import ROOT, PrivateRedis, SmtpSink, Worker, free_port, service_env, wait_until
+from tests.realparts import ROOT, HttpApi, PrivateRedis, SmtpSink, Worker, free_port, service_env, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,7 +139,7 @@ def test_starting_a_distribution_while_redis_is_down_succeeds_and_sends_once_red
     worker = None
     try:
         redis.stop()
-        api = _HttpApi(port, token)
+        api = HttpApi(port, token)
         assert wait_until(api.is_up, timeout=20)
 
         scheduled = api.post(f"/api/v1/distributions/{distribution.pk}/schedule/", {})
@@ -163,31 +163,6 @@ def test_starting_a_distribution_while_redis_is_down_succeeds_and_sends_once_red
         if worker:
             worker.stop()
         redis.stop()
-
-
-class _HttpApi:
-    """A tiny JSON client for the gunicorn process, over a real socket."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
-
-    def is_up(self) -> bool:
-        try:
-            return self.post("/api/v1/", None, method="GET").status == 200
-        except OSError:
-            return False
-
-    def post(self, path: str, body: dict[str, Any] | None, *, method: str = "POST") -> Any:
-        import http.client
-        import json
-
-        client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
-        client.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        answer = client.getresponse()
-        answer.read()
-        client.close()
-        return answer
 
 
 assert os.environ.get("REDIS_URL"), "the worker tests need REDIS_URL (tests/run.sh sets it)"
