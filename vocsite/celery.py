@@ -23,9 +23,11 @@ class VocsiteTask(Task):
     # error, not wrong work. The Django fixup closes the connection after the task, so the
     # retry starts on a new one. Every task is idempotent, so running it again is safe.
     autoretry_for = (OperationalError, InterfaceError)
+    # 2, 4, 8, 16, 32 s: about a minute of patience, enough for a restart or a failover. No
+    # jitter, which could spend every retry within a second of each other.
     retry_backoff = 2
     retry_backoff_max = 60
-    retry_jitter = True
+    retry_jitter = False
     max_retries = 5
     # The countdown before a task whose worker died runs again.
     default_retry_delay = 5

@@ -41,7 +41,7 @@ def test_every_task_is_acknowledged_after_it_ran_and_sent_again_a_few_times_when
 
 def test_tasks_retry_broken_database_connections_with_backoff_and_nothing_else() -> None:
     assert VocsiteTask.autoretry_for == (OperationalError, InterfaceError)
-    assert (VocsiteTask.retry_backoff, VocsiteTask.retry_backoff_max, VocsiteTask.retry_jitter) == (2, 60, True)
+    assert (VocsiteTask.retry_backoff, VocsiteTask.retry_backoff_max, VocsiteTask.retry_jitter) == (2, 60, False)
 
 
 def test_a_worker_takes_one_message_at_a_time_and_speaks_json_only() -> None:
