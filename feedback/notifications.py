@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -71,12 +71,15 @@ def _record(
         body=text.strip(),
         language=language,
     )
-    created = FollowUpNotification.objects.bulk_create([notification], ignore_conflicts=True)
-    stored = FollowUpNotification.objects.filter(follow_up=follow_up, kind=kind, step=step).first()
-    if stored is None or stored.status != FollowUpNotification.Status.PENDING or not created:
+    try:
+        with transaction.atomic():
+            notification.save(force_insert=True)
+    except IntegrityError:
+        # Recorded before, by a second beat, a retried task or a rerun. (An INSERT that ignores
+        # conflicts cannot tell: Django hands back the row either way.)
         return None
-    notification_send_later(notification_id=stored.pk)
-    return stored
+    notification_send_later(notification_id=notification.pk)
+    return notification
 
 
 def notify_assigned(*, follow_up: FollowUp, step: int) -> FollowUpNotification | None:
