@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from aiosmtpd.controller import Controller
 
@@ -100,28 +100,20 @@ def service_env(*, database_name: str, redis_url: str, smtp_port: int, queue: st
     }
 
 
-class Worker:
-    """`celery worker` in its own process group, so a test can SIGKILL it like an OOM would."""
+class _Process:
+    """A process of the test in a process group of its own, so that stopping it stops its children."""
 
-    def __init__(self, env: dict[str, str], *, concurrency: int = 1, name: str = "", include: str = "") -> None:
-        self.env = env
-        self.concurrency = concurrency
-        self.name = f"{name or env['CELERY_QUEUE']}@{socket.gethostname()}"
-        self.include = include
-        self.log = open(ROOT / "var" / f"test-worker-{name or env['CELERY_QUEUE']}.log", "ab")  # noqa: SIM115
+    env: dict[str, str]
+    log: IO[bytes]
+    process: "subprocess.Popen[bytes]"
 
-    def start(self) -> "Worker":
-        command = [sys.executable, "-m", "celery", "-A", "vocsite", "worker", "--loglevel=INFO"]
-        command += ["-Q", self.env["CELERY_QUEUE"], f"--concurrency={self.concurrency}", "--without-heartbeat"]
-        command += ["--without-gossip", "--without-mingle", "-n", self.name]
-        command += [f"--include={self.include}"] if self.include else []
+    def _spawn(self, command: list[str]) -> None:
         self.process = subprocess.Popen(
             command, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        return self
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool children at once, mid-whatever."""
+        """SIGKILL the process and its children at once, mid-whatever, as an OOM killer would."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
@@ -135,7 +127,26 @@ class Worker:
         self.log.close()
 
 
-class Beat:
+class Worker(_Process):
+    """`celery worker` with its pool processes."""
+
+    def __init__(self, env: dict[str, str], *, concurrency: int = 1, name: str = "", include: str = "") -> None:
+        self.env = env
+        self.concurrency = concurrency
+        self.name = f"{name or env['CELERY_QUEUE']}@{socket.gethostname()}"
+        self.include = include
+        self.log = open(ROOT / "var" / f"test-worker-{name or env['CELERY_QUEUE']}.log", "ab")  # noqa: SIM115
+
+    def start(self) -> "Worker":
+        command = [sys.executable, "-m", "celery", "-A", "vocsite", "worker", "--loglevel=INFO"]
+        command += ["-Q", self.env["CELERY_QUEUE"], f"--concurrency={self.concurrency}", "--without-heartbeat"]
+        command += ["--without-gossip", "--without-mingle", "-n", self.name]
+        command += [f"--include={self.include}"] if self.include else []
+        self._spawn(command)
+        return self
+
+
+class Beat(_Process):
     """`celery beat` with a schedule file of its own, so two of them can run side by side."""
 
     def __init__(self, env: dict[str, str], *, name: str) -> None:
@@ -145,25 +156,15 @@ class Beat:
 
     def start(self) -> "Beat":
         command = [sys.executable, "-m", "celery", "-A", "vocsite", "beat", "--loglevel=INFO"]
-        command += ["--schedule", str(self.directory / "schedule")]
-        self.process = subprocess.Popen(
-            command, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self._spawn([*command, "--schedule", str(self.directory / "schedule")])
         return self
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
+        super().stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-class Gunicorn:
+class Gunicorn(_Process):
     """gunicorn serving vocsite on a free port of 127.0.0.1, ready when start() returns."""
 
     def __init__(self, env: dict[str, str], *, workers: int = 2, name: str = "web") -> None:
@@ -174,10 +175,7 @@ class Gunicorn:
 
     def start(self) -> "Gunicorn":
         command = [sys.executable, "-m", "gunicorn", "vocsite.wsgi", "-b", f"127.0.0.1:{self.port}"]
-        command += ["--workers", str(self.workers), "--graceful-timeout", "5", "--backlog", "2048"]
-        self.process = subprocess.Popen(
-            command, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self._spawn([*command, "--workers", str(self.workers), "--graceful-timeout", "5", "--backlog", "2048"])
         assert wait_until(self._answers, timeout=30), "gunicorn did not start; see var/test-gunicorn-*.log"
         return self
 
@@ -191,16 +189,6 @@ class Gunicorn:
             return True
         except OSError:
             return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
 
 
 class HttpApi:

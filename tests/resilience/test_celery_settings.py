@@ -8,10 +8,10 @@ import pytest
 import redis
 from celery import Task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 
-from tests.realparts import Worker, service_env, wait_until
-from tests.resilience.conftest import running
+from tests.realparts import SmtpSink, Worker, wait_until
+from tests.resilience.scenario import running, stack_env
 from vocsite.celery import VocsiteTask
 from vocsite.celery import app as celery_app
 
@@ -87,14 +87,11 @@ def test_the_beat_runs_every_periodic_job_every_thirty_seconds() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_message_that_kills_its_worker_every_time_runs_three_times_and_never_again(
-    queue: str, tmp_path: Path
+    queue: str, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
     record = tmp_path / "deliveries"
     record.touch()
-    env = service_env(
-        database_name=connection.settings_dict["NAME"], redis_url=os.environ["REDIS_URL"], smtp_port=25, queue=queue
-    )
-    worker = Worker(env, include="tests.resilience.crashing")
+    worker = Worker(stack_env(queue, smtp_sink), include="tests.resilience.crashing")
 
     with running(worker):
         assert wait_until(lambda: celery_app.control.ping(destination=[worker.name], timeout=0.5), timeout=30)

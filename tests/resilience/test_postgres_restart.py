@@ -12,31 +12,17 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
 
 import dj_database_url
 import psycopg2
 import pytest
 from django.db import connection, connections
 
-from feedback.answering import response_save_page
 from feedback.models import SurveyResponse
-from surveys.models import InvitationEmail
 from tests.conftest import make_ten_question_survey
-from tests.realparts import ROOT, Beat, PrivatePostgres, SmtpSink, Worker, service_env, wait_until
-from tests.resilience.conftest import (
-    follow_ups_per_response,
-    is_detractor,
-    make_distribution,
-    make_invited,
-    make_owners,
-    running,
-    ten_answers,
-    twice,
-    unrouted_responses,
-    unsent_notifications,
-    untagged_answers,
-)
+from tests.realparts import ROOT, Beat, PrivatePostgres, SmtpSink, Worker, wait_until
+from tests.resilience import scenario
+from tests.resilience.scenario import all_done, running, stack_env, submit, work_left
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,11 +34,11 @@ def postgres() -> Iterator[PrivatePostgres]:
     """A migrated database on a PostgreSQL cluster of the test's own."""
     server = PrivatePostgres().start()
     try:
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "-c", "CREATE DATABASE vocsite"],
-            check=True,
-            capture_output=True,
-        )
+        admin = psycopg2.connect(server.url("postgres"))
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("CREATE DATABASE vocsite")
+        admin.close()
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
             env={**os.environ, "DATABASE_URL": server.url("vocsite")},
@@ -79,12 +65,6 @@ def connected_to(database_url: str) -> Iterator[None]:
         default.settings_dict.update(saved)
 
 
-def submit(tokens: list[str], numbers: range) -> None:
-    for number in numbers:
-        data = parse_qs(ten_answers(number).decode())
-        response_save_page(token=tokens[number], page=1, data=data, language="en")
-
-
 def first_response_id(tokens: list[str]) -> int:
     return SurveyResponse.objects.get(invitation__token=tokens[0]).pk
 
@@ -103,18 +83,12 @@ def waiting_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def sent_invitations() -> int:
-    return InvitationEmail.objects.filter(status=InvitationEmail.Status.SENT).count()
-
-
 def test_workers_recover_by_themselves_from_a_postgresql_restart_and_finish_every_job_once(
     postgres: PrivatePostgres, queue: str, smtp_sink: SmtpSink
 ) -> None:
-    env = service_env(
-        database_name="vocsite",
-        redis_url=os.environ["REDIS_URL"],
-        smtp_port=smtp_sink.port,
-        queue=queue,
+    env = stack_env(
+        queue,
+        smtp_sink,
         DATABASE_URL=postgres.url("vocsite"),
         TICK_SECONDS="1",
         SEND_BATCH_SIZE="4",
@@ -127,9 +101,10 @@ def test_workers_recover_by_themselves_from_a_postgresql_restart_and_finish_ever
 
     with connected_to(postgres.url("vocsite")):
         survey = make_ten_question_survey()
-        tokens = make_invited(survey, CUSTOMERS, owners=make_owners(3))
-        make_distribution(survey, AUDIENCE)
-        submit(tokens, range(0, CUSTOMERS // 2))
+        tokens = scenario.make_invited(survey, CUSTOMERS, owners=scenario.make_owners(3))
+        scenario.make_distribution(survey, AUDIENCE)
+        for number in range(CUSTOMERS // 2):
+            submit(tokens[number], number)
         # The first response's tagging will wait on this lock when the restart comes: only a
         # retry of its task can finish it (the sweeps' grace is longer than the test).
         locker = lock_answers(postgres.url("vocsite"), response_id=first_response_id(tokens))
@@ -140,25 +115,19 @@ def test_workers_recover_by_themselves_from_a_postgresql_restart_and_finish_ever
             received_at_restart = len(smtp_sink.messages)
             locker.close()
             connection.close()  # the test's own connection was cut as well
-            submit(tokens, range(CUSTOMERS // 2, CUSTOMERS))
+            for number in range(CUSTOMERS // 2, CUSTOMERS):
+                submit(tokens[number], number)
 
-            done = wait_until(
-                lambda: (
-                    (untagged_answers(), unrouted_responses(), unsent_notifications(), sent_invitations())
-                    == (0, 0, 0, AUDIENCE)
-                ),
-                timeout=120,
-                interval=0.5,
-            )
+            done = all_done(invitations=AUDIENCE, timeout=120)
             time.sleep(3)  # a duplicate still on its way has time to arrive
-            state = untagged_answers(), unrouted_responses(), unsent_notifications(), sent_invitations()
-            follow_ups = follow_ups_per_response()
+            left = work_left(invitations=AUDIENCE)
+            follow_ups = scenario.follow_ups_per_response()
             still_running = worker.process.poll() is None
 
     assert received_at_restart < AUDIENCE, "the invitations were all sent before the restart"
-    assert done, state
+    assert done, left
     assert still_running, "the worker died instead of recovering"
-    detractors = sum(is_detractor(number) for number in range(CUSTOMERS))
+    detractors = sum(scenario.is_detractor(number) for number in range(CUSTOMERS))
     assert follow_ups == Counter({1: detractors})
-    assert twice(smtp_sink) == {}
+    assert scenario.twice(smtp_sink) == {}
     assert len(smtp_sink.messages) == AUDIENCE + detractors

@@ -2,77 +2,60 @@
 
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from surveys.models import InvitationEmail
 from tests.conftest import make_ten_question_survey
-from tests.realparts import Beat, Gunicorn, HttpApi, PrivateRedis, SmtpSink, Worker, service_env, wait_until
-from tests.resilience.conftest import (
-    Answered,
-    follow_ups_per_response,
-    is_detractor,
-    make_distribution,
-    make_invited,
-    make_owners,
-    post_all,
-    responses_per_invitation,
-    running,
-    ten_answers,
-    thanked,
-    twice,
-    unrouted_responses,
-    unsent_notifications,
-    untagged_answers,
-)
+from tests.realparts import Beat, Gunicorn, HttpApi, PrivateRedis, SmtpSink, Worker, wait_until
+from tests.resilience import scenario
+from tests.resilience.scenario import Answered, all_done, post_all, running, stack_env, thanked, work_left
 from vocsite.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CUSTOMERS, AUDIENCE = 41, 20
+T = TypeVar("T")
 
 
 @pytest.fixture
-def redis() -> Any:
+def redis() -> Iterator[PrivateRedis]:
     """A Redis of the test's own, set up as production's must be: appendonly, noeviction."""
     server = PrivateRedis(appendonly=True).start()
     yield server
     server.remove()
 
 
-def timed(call: Any) -> tuple[Any, float]:
+def timed(call: Callable[[], T]) -> tuple[T, float]:
     started = time.monotonic()
     result = call()
     return result, time.monotonic() - started
 
 
-def sent_invitations() -> int:
-    return InvitationEmail.objects.filter(status=InvitationEmail.Status.SENT).count()
+def send_to(email: str, survey_id: int) -> tuple[str, dict[str, Any]]:
+    """The API call that sends a survey to one person after an event, as an integration makes it."""
+    return f"/api/v1/surveys/{survey_id}/send/", {"contact": {"email": email}, "idempotency_key": email}
 
 
 def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_done_within_a_minute_of_its_return(
     redis: PrivateRedis, smtp_sink: SmtpSink, admin_user: Any
 ) -> None:
-    owners = make_owners(3)
     survey = make_ten_question_survey()
-    tokens = make_invited(survey, CUSTOMERS, owners=owners)
-    distribution = make_distribution(survey, AUDIENCE, schedule=False)
+    tokens = scenario.make_invited(survey, CUSTOMERS, owners=scenario.make_owners(3))
+    distribution = scenario.make_distribution(survey, AUDIENCE, schedule=False)
     api_token = Token.objects.create(user=admin_user).key
-    posts = [(token, ten_answers(number)) for number, token in enumerate(tokens)]
+    posts = [(token, scenario.ten_answers(number)) for number, token in enumerate(tokens)]
     # The production tick (TICK_SECONDS unset): "within a minute" must hold with the defaults.
-    env = service_env(
-        database_name=connection.settings_dict["NAME"], redis_url=redis.url, smtp_port=smtp_sink.port, queue="outage"
-    )
+    env = {**stack_env("outage", smtp_sink), "REDIS_URL": redis.url}
     web = Gunicorn(env, workers=2, name="outage")
 
     with running(Worker(env, concurrency=2, name="outage"), Beat(env, name="outage"), web):
         api = HttpApi(web.port, api_token)
         before = post_all(web.port, posts[:1], clients=1)
-        assert wait_until(lambda: unrouted_responses() == 0 and len(smtp_sink.messages) == 1)
+        assert wait_until(lambda: not any(work_left(invitations=0).values()) and len(smtp_sink.messages) == 1)
 
         redis.freeze()
         down_since = time.monotonic()
@@ -93,14 +76,7 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
         redis.start()
         back = time.monotonic()
 
-        done = wait_until(
-            lambda: (
-                (untagged_answers(), unrouted_responses(), unsent_notifications(), sent_invitations())
-                == (0, 0, 0, AUDIENCE + 2)
-            ),
-            timeout=120,
-            interval=0.5,
-        )
+        done = all_done(invitations=AUDIENCE + 2, timeout=120)
         recovered_in = time.monotonic() - back
         time.sleep(5)  # a duplicate still on its way has time to arrive
 
@@ -111,17 +87,12 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
     assert (sent_while_hung.status, scheduled.status, sent_while_stopped.status) == (201, 200, 201)
     assert max(sent_while_hung_took, scheduled_took, sent_while_stopped_took) < 2
     assert kept > 0, "nothing waited in the outbox: Redis was not really down"
-    assert done, (untagged_answers(), unrouted_responses(), unsent_notifications(), sent_invitations())
+    assert done, work_left(invitations=AUDIENCE + 2)
     assert recovered_in < 60, f"the work left by the outage took {recovered_in:.0f} s to complete"
-    assert responses_per_invitation(tokens) == Counter({1: CUSTOMERS})
-    detractors = sum(is_detractor(number) for number in range(CUSTOMERS))
-    assert follow_ups_per_response() == Counter({1: detractors})
-    assert twice(smtp_sink) == {}
-    assert len(smtp_sink.messages) == detractors + AUDIENCE + 2
+    assert scenario.responses_per_invitation(tokens) == Counter({1: CUSTOMERS})
+    detractors = sum(scenario.is_detractor(number) for number in range(CUSTOMERS))
+    assert scenario.follow_ups_per_response() == Counter({1: detractors})
+    assert scenario.twice(smtp_sink) == {}
+    assert scenario.emails_by_kind(smtp_sink) == Counter(invitation=AUDIENCE + 2, assigned=detractors)
     assert {"hung@example.com", "stopped@example.com"} <= set(smtp_sink.recipients())
     assert OutboxMessage.objects.count() == 0
-
-
-def send_to(email: str, survey_id: int) -> tuple[str, dict[str, Any]]:
-    """The API call that sends a survey to one person after an event, as an integration makes it."""
-    return f"/api/v1/surveys/{survey_id}/send/", {"contact": {"email": email}, "idempotency_key": email}
