@@ -162,7 +162,7 @@ def test_starting_a_distribution_while_redis_is_down_succeeds_and_sends_once_red
         web.wait(timeout=10)
         if worker:
             worker.stop()
-        redis.stop()
+        redis.remove()
 
 
 assert os.environ.get("REDIS_URL"), "the worker tests need REDIS_URL (tests/run.sh sets it)"
