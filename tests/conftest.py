@@ -15,6 +15,7 @@ from surveys import services
 from surveys.models import Contact, Invitation, Survey
 from tests.realparts import SmtpSink, Worker, service_env, wait_until
 from tests.survey_data import TEN_QUESTIONS
+from vocsite import queueing
 from vocsite.celery import app as celery_app
 
 
@@ -114,6 +115,20 @@ def celery_worker(smtp_sink: SmtpSink, settings: Any) -> Any:
     yield worker
     worker.stop()
     celery_app.conf.task_default_queue = "vocsite"
+
+
+@pytest.fixture
+def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Publishing fails: the broker's address answers nothing. Tasks do not run in-process."""
+    conf = celery_app.conf
+    before = (conf.task_always_eager, conf.broker_url)
+    conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:9/0"
+    celery_app._after_fork()  # drop pooled connections so the new broker URL is used
+    # This process's memory of the failure must not outlive the test.
+    monkeypatch.setattr(queueing, "_broker_failed_at", None)
+    yield
+    conf.task_always_eager, conf.broker_url = before
+    celery_app._after_fork()
 
 
 @pytest.fixture(autouse=True)

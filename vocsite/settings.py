@@ -220,6 +220,8 @@ else:
 # no broker. The database stays the source of truth either way; the broker only wakes work up.
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT = "vocsite.broker:Transport"  # Redis, hardened (see vocsite/broker.py)
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"

@@ -91,11 +91,11 @@ def test_a_message_that_kills_its_worker_every_time_runs_three_times_and_never_a
 ) -> None:
     record = tmp_path / "deliveries"
     record.touch()
-    worker = Worker(stack_env(queue, smtp_sink), include="tests.resilience.crashing")
+    worker = Worker(stack_env(queue, smtp_sink), include="tests.resilience.worker_tasks")
 
     with running(worker):
         assert wait_until(lambda: celery_app.control.ping(destination=[worker.name], timeout=0.5), timeout=30)
-        celery_app.send_task("tests.resilience.crashing.die_with_the_worker", args=[str(record)])
+        celery_app.send_task("tests.resilience.worker_tasks.die_with_the_worker", args=[str(record)])
         assert wait_until(lambda: len(record.read_text().split()) == 3, timeout=60)
         time.sleep(5)  # a fourth delivery, 1 s after the third, would have come by now
 

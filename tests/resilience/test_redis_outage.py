@@ -52,7 +52,9 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
     env = {**stack_env("outage", smtp_sink), "REDIS_URL": redis.url}
     web = Gunicorn(env, workers=2, name="outage")
 
-    with running(Worker(env, concurrency=2, name="outage"), Beat(env, name="outage"), web):
+    worker = Worker(env, concurrency=2, name="outage")
+
+    with running(worker, Beat(env, name="outage"), web):
         api = HttpApi(web.port, api_token)
         before = post_all(web.port, posts[:1], clients=1)
         assert wait_until(lambda: not any(work_left(invitations=0).values()) and len(smtp_sink.messages) == 1)
@@ -79,6 +81,7 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
         done = all_done(invitations=AUDIENCE + 2, timeout=120)
         recovered_in = time.monotonic() - back
         time.sleep(5)  # a duplicate still on its way has time to arrive
+        worker_survived = worker.process.poll() is None
 
     during: list[Answered] = while_hung + while_stopped
     assert [thanked(answer) for answer in before + during] == [True] * CUSTOMERS
@@ -87,6 +90,7 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
     assert (sent_while_hung.status, scheduled.status, sent_while_stopped.status) == (201, 200, 201)
     assert max(sent_while_hung_took, scheduled_took, sent_while_stopped_took) < 2
     assert kept > 0, "nothing waited in the outbox: Redis was not really down"
+    assert worker_survived, "the worker exited instead of reconnecting; see var/test-worker-outage.log"
     assert done, work_left(invitations=AUDIENCE + 2)
     assert recovered_in < 60, f"the work left by the outage took {recovered_in:.0f} s to complete"
     assert scenario.responses_per_invitation(tokens) == Counter({1: CUSTOMERS})

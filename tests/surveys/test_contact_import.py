@@ -45,17 +45,6 @@ def _eager_tasks() -> Iterator[None]:
     current_app.conf.task_always_eager = before
 
 
-@pytest.fixture
-def unreachable_broker() -> Iterator[None]:
-    conf = current_app.conf
-    before = (conf.task_always_eager, conf.broker_url)
-    conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:9/0"
-    current_app._after_fork()  # drop pooled connections so the new broker URL is used
-    yield
-    conf.task_always_eager, conf.broker_url = before
-    current_app._after_fork()
-
-
 def csv_bytes(*rows: list[str], header: list[str] = HEADER, bom: bool = False) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
