@@ -20,7 +20,11 @@ export SECRET_KEY="${SECRET_KEY:-test-secret-key-not-for-production}"
 export SITE_URL="${SITE_URL:-http://testserver.example}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 
-# Fail loudly, never skip, when a service the suite needs is missing.
+# Fail loudly, never skip, when a service the suite needs is missing. The fault tests also start
+# a Redis and a PostgreSQL of their own (tests/realparts.py), so they need the server programs.
+command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 1; }
+command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || { echo "PostgreSQL's initdb is not installed (Debian: postgresql)" >&2; exit 1; }
 .venv/bin/python - <<'PY'
 import os, sys
 import psycopg2, redis
