@@ -74,10 +74,10 @@ def test_publishing_to_a_broker_that_does_not_answer_gives_up_within_a_second() 
     assert celery_app.conf.broker_connection_max_retries is None
 
 
-def test_the_beat_runs_every_periodic_job_every_thirty_seconds() -> None:
+def test_the_beat_runs_the_ticks_and_the_outbox_every_thirty_seconds() -> None:
     schedule = {name: (entry["task"], entry["schedule"]) for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
 
-    assert schedule == {
+    assert {name: schedule[name] for name in ("distribution-tick", "feedback-tick", "outbox-publish")} == {
         "distribution-tick": ("surveys.tasks.distribution_tick", 30),
         "feedback-tick": ("feedback.tasks.feedback_tick", 30),
         "outbox-publish": ("vocsite.tasks.outbox_publish", 30),
