@@ -146,6 +146,20 @@ class Worker(_Process):
         return self
 
 
+def kill_between_messages(worker: Worker, sink: SmtpSink) -> None:
+    """SIGKILL the worker while it waits on the server for a recipient, well after the last message.
+
+    The server takes a message a moment before the worker hears "250" and records it sent: that
+    window no sender can close (the server accepted, the client died before knowing). With the
+    server pausing sink.rcpt_delay before each recipient, the kill lands in the pause instead.
+    """
+    pause = sink.rcpt_delay
+    assert pause > 0, "give the server a pause before each recipient (rcpt_delay)"
+    quiet = wait_until(lambda: pause / 3 <= time.monotonic() - sink.last_accepted <= pause * 0.8, interval=0.005)
+    assert quiet, "the server never paused between messages"
+    worker.kill()
+
+
 class Beat(_Process):
     """`celery beat` with a schedule file of its own, so two of them can run side by side."""
 

@@ -11,7 +11,7 @@ from feedback import loop
 from feedback.models import FollowUp, FollowUpEvent, SurveyResponse
 from surveys.periodic import periodic_tick
 from tests.conftest import make_ten_question_survey
-from tests.realparts import Beat, SmtpSink, Worker, wait_until
+from tests.realparts import Beat, SmtpSink, Worker, kill_between_messages, wait_until
 from tests.resilience import scenario
 from tests.resilience.scenario import all_done, emails_by_kind, running, stack_env, submit, work_left
 
@@ -19,8 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 AUDIENCE, OVERDUE, SUBMISSIONS = 40, 20, 40
 # The mail server waits this long before taking each recipient: the worker spends its time
-# there, and a kill lands there, not in the millisecond between the server taking a message
-# and the worker recording it (that window no sender can close).
+# there, and the kill lands there (see kill_between_messages).
 RCPT_DELAY = 0.3
 
 
@@ -37,15 +36,6 @@ def queue_work(follow_ups: list[FollowUp], tokens: list[str]) -> None:
             FollowUp.objects.filter(pk=follow_ups[number].pk).update(due_at=past, next_escalation_at=past)
             loop.follow_ups_escalate_due(now=timezone.now())
         submit(token, number)
-
-
-def kill_between_messages(worker: Worker, sink: SmtpSink) -> None:
-    """SIGKILL while the worker waits on the server for a recipient, long after the last message was taken."""
-    quiet = wait_until(
-        lambda: RCPT_DELAY / 2 <= time.monotonic() - sink.last_accepted <= RCPT_DELAY * 0.8, interval=0.01
-    )
-    assert quiet, "the server never paused between messages"
-    worker.kill()
 
 
 def tagged_responses() -> int:

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,17 @@ from surveys import distributions
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail
 from surveys.periodic import periodic_tick
 from tests.conftest import make_contact, make_survey
-from tests.realparts import ROOT, HttpApi, PrivateRedis, SmtpSink, Worker, free_port, service_env, wait_until
+from tests.realparts import (
+    ROOT,
+    HttpApi,
+    PrivateRedis,
+    SmtpSink,
+    Worker,
+    free_port,
+    kill_between_messages,
+    service_env,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,12 +103,8 @@ def test_a_worker_killed_mid_batch_sends_nobody_twice_and_the_sweep_finishes_the
     start_distribution(20)
     periodic_tick(now=timezone.now())
     assert wait_until(lambda: len(smtp_sink.messages) >= 5)
-    # The sink stores a message just before the worker hears "250" and records it sent; that
-    # millisecond is the one window no sender can close (the server accepted, the client died
-    # before knowing). Kill a moment later, while the worker waits on the next recipient.
-    time.sleep(smtp_sink.rcpt_delay / 3)
 
-    celery_worker.kill()
+    kill_between_messages(celery_worker, smtp_sink)
     delivered_before = len(smtp_sink.messages)
     smtp_sink.rcpt_delay = 0
     replacement = Worker(celery_worker.env).start()
