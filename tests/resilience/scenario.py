@@ -25,6 +25,7 @@ from feedback import routing
 from feedback.answering import response_save_page
 from feedback.models import Answer, FollowUp, FollowUpNotification, StaffProfile, SurveyResponse
 from surveys import distributions
+from surveys.links import Link, LinkKind
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail, Survey
 from tests.realparts import SmtpSink, service_env, wait_until
 from tests.survey_data import TEN_ANSWERS
@@ -181,8 +182,9 @@ async def _post(port: int, path: str, body: bytes) -> tuple[int, str]:
 
 
 def thanked(answer: Answered) -> bool:
-    """The answer of an accepted submission: a redirect to its thank-you page."""
-    return answer.status == 302 and answer.location.endswith(f"/s/{answer.token}/thanks/?lang=en")
+    """The answer of an accepted submission: a redirect to its link's thank-you page."""
+    thanks = Link(LinkKind.INVITATION, answer.token).path + "thanks/?lang=en"
+    return answer.status == 302 and answer.location.endswith(thanks)
 
 
 def responses_per_invitation(tokens: list[str]) -> Counter[int]:
