@@ -253,7 +253,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0.2,
     "interval_max": 0.5,
     "socket_connect_timeout": 1,
-    "socket_timeout": 1,
+    # A command Redis does not answer within this is given up (the worker's BRPOP is not
+    # bound by it): a publish to a hung Redis must leave time to answer within 2 s.
+    "socket_timeout": 0.5,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Workers wait out a broker outage however long it lasts, and reconnect by themselves.

@@ -18,6 +18,9 @@ from vocsite.models import OutboxMessage
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CUSTOMERS, AUDIENCE = 41, 20
+# As many clients as gunicorn has (sync) workers: each latency is then the request's own, not
+# time spent queueing behind another request, which more workers would shorten.
+WEB_WORKERS = 2
 T = TypeVar("T")
 
 
@@ -50,7 +53,7 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
     posts = [(token, scenario.ten_answers(number)) for number, token in enumerate(tokens)]
     # The production tick (TICK_SECONDS unset): "within a minute" must hold with the defaults.
     env = {**stack_env("outage", smtp_sink), "REDIS_URL": redis.url}
-    web = Gunicorn(env, workers=2, name="outage")
+    web = Gunicorn(env, workers=WEB_WORKERS, name="outage")
 
     worker = Worker(env, concurrency=2, name="outage")
 
@@ -61,11 +64,11 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
 
         redis.freeze()
         down_since = time.monotonic()
-        while_hung = post_all(web.port, posts[1:21], clients=4)
+        while_hung = post_all(web.port, posts[1:21], clients=WEB_WORKERS)
         sent_while_hung, sent_while_hung_took = timed(lambda: api.post(*send_to("hung@example.com", survey.pk)))
         redis.thaw()
         redis.stop()
-        while_stopped = post_all(web.port, posts[21:31], clients=4)
+        while_stopped = post_all(web.port, posts[21:31], clients=WEB_WORKERS)
         scheduled, scheduled_took = timed(lambda: api.post(f"/api/v1/distributions/{distribution.pk}/schedule/", {}))
         sent_while_stopped, sent_while_stopped_took = timed(
             lambda: api.post(*send_to("stopped@example.com", survey.pk))
@@ -73,7 +76,7 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
         # Down for longer than a tick, so that the beat's ticks fail too; the last submissions
         # arrive just before Redis is back, the youngest work when the recovery starts.
         time.sleep(max(0.0, settings.TICK_SECONDS + 5 - (time.monotonic() - down_since)))
-        while_stopped += post_all(web.port, posts[31:], clients=4)
+        while_stopped += post_all(web.port, posts[31:], clients=WEB_WORKERS)
         kept = OutboxMessage.objects.count()
         redis.start()
         back = time.monotonic()
