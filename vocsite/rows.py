@@ -48,12 +48,18 @@ def default_columns(model: type[models.Model], *, given: Sequence[str]) -> tuple
     """The columns a hand-written INSERT does not set: names, typed placeholders and default values.
 
     So a field added to the model later gets its Python default instead of failing a NOT NULL.
+    Defaults are computed on each call (a default may be a callable, such as the time now).
     """
-    names, placeholders, values = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key or field.attname in given:
-            continue
-        names.append(f'"{field.column}"')
-        placeholders.append(f"CAST(%s AS {field.db_type(connection)})")
-        values.append(field.get_db_prep_save(field.get_default(), connection))
-    return names, placeholders, values
+    fields, names, placeholders = _default_columns_sql(model, tuple(given))
+    values = [field.get_db_prep_save(field.get_default(), connection) for field in fields]
+    return list(names), list(placeholders), values
+
+
+@cache
+def _default_columns_sql(
+    model: type[models.Model], given: tuple[str, ...]
+) -> tuple[list[models.Field], list[str], list[str]]:
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
+    names = [f'"{field.column}"' for field in fields]
+    placeholders = [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
+    return fields, names, placeholders
