@@ -34,7 +34,8 @@ class Area(StrEnum):
     DIGESTS = "digests"  # digest subscriptions and deliveries (no customer data)
     METRICS = "metrics"  # aggregated figures (no customer data)
     PEOPLE = "people"  # the staff of one's own teams
-    REFERENCE = "reference"  # shared lists everyone picks from: themes, root causes
+    REFERENCE = "reference"  # shared lists everyone picks from: themes, root causes, calendars
+    ROUTING = "routing"  # routing rules of a team's surveys: who follows up, how fast
     SETTINGS = "settings"  # teams, roles, routing, calendars, audit log, tokens: administrators
 
 
@@ -71,6 +72,7 @@ GRANTS: dict[str, dict[Area, dict[Action, str]]] = {
         Area.METRICS: READ,
         Area.PEOPLE: READ,
         Area.REFERENCE: READ,
+        Area.ROUTING: _grant(*WRITE),
     },
     Role.AGENT: {
         Area.DESIGN: READ,
@@ -99,6 +101,7 @@ GRANTS: dict[str, dict[Area, dict[Action, str]]] = {
             Area.METRICS,
             Area.PEOPLE,
             Area.REFERENCE,
+            Area.ROUTING,
         )
     },
 }
@@ -159,6 +162,9 @@ RESOURCES: dict[str, Resource] = {
     "feedback.digestdelivery": Resource(Area.DIGESTS, "subscription__team"),
     "feedback.theme": Resource(Area.REFERENCE),
     "feedback.rootcause": Resource(Area.REFERENCE),
+    "feedback.businesscalendar": Resource(Area.REFERENCE),
+    # A rule about one survey belongs to the survey's team; a rule about every survey, to administrators.
+    "feedback.routingrule": Resource(Area.ROUTING, "survey__team"),
     # Customer health is customer data: it follows its account (or, for a contact's score, its contact).
     "surveys.account": Resource(Area.CONTACTS, "team"),
     "feedback.healthscore": Resource(Area.CONTACTS, "account__team", fallback="contact__team"),
@@ -169,6 +175,8 @@ RESOURCES: dict[str, Resource] = {
     "feedback.healthweight": Resource(Area.REFERENCE),
     "feedback.alertrule": Resource(Area.REFERENCE),
     "auth.user": Resource(Area.PEOPLE, "memberships__team", many=True),
+    # A team is its own owner: its members read it, administrators create and change teams.
+    "surveys.team": Resource(Area.PEOPLE, "pk"),
 }
 SETTINGS = Resource(Area.SETTINGS)
 
@@ -354,10 +362,10 @@ def _follow_object(obj: Any, path: str) -> Any:
 
 
 def _follow(obj: Any, path: str) -> Any:
-    """The id at the end of a lookup path ("survey__team" -> obj.survey.team_id), None if broken."""
+    """The id at the end of a lookup path ("survey__team" -> obj.survey.team_id, "pk" -> obj.pk), None if broken."""
     *steps, last = path.split("__")
     for step in steps:
         obj = getattr(obj, step, None)
         if obj is None:
             return None
-    return getattr(obj, f"{last}_id", None)
+    return obj.pk if last == "pk" else getattr(obj, f"{last}_id", None)

@@ -39,3 +39,8 @@ def suppressed_among(addresses: Iterable[str]) -> set[str]:
         return set()
     found = SuppressedAddress.objects.filter(address_hash__in=list(by_hash)).values_list("address_hash", flat=True)
     return {by_hash[digest] for digest in found}
+
+
+def address_suppress(*, address: str, reason: str = SuppressedAddress.Reason.ERASED) -> tuple[SuppressedAddress, bool]:
+    """Put one address on the suppression list; the row it already had, if any, and whether it is new."""
+    return SuppressedAddress.objects.get_or_create(address_hash=address_hash(address), defaults={"reason": reason})

@@ -315,6 +315,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("kind") or appear under several names get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationKindEnum": "surveys.models.Invitation.Kind",
+        "AlertRuleKindEnum": "feedback.models.AlertRule.Kind",
+        "LanguageEnum": "surveys.models.Language",
+        "ErasureReasonEnum": "surveys.models.ContactErasure.Reason",
+        "SuppressionReasonEnum": "surveys.models.SuppressedAddress.Reason",
+    },
 }
 
 # Privacy. An erased contact's address is kept only as an HMAC under this key, on the suppression

@@ -8,8 +8,16 @@ from rest_framework.routers import DefaultRouter
 
 from feedback.accounts_api import AccountViewSet, HealthAlertViewSet, HealthScoreViewSet, TouchpointViewSet
 from feedback.api import FollowUpViewSet, MetricsView, SurveyResponseViewSet
+from feedback.catalog_api import BusinessCalendarViewSet, RootCauseViewSet, ThemeViewSet
+from feedback.digests_api import DigestDeliveryViewSet, DigestSubscriptionViewSet
+from feedback.health_settings_api import AlertRuleViewSet, HealthWeightViewSet
+from feedback.loop_api import RoutingRuleViewSet
+from feedback.staff_api import StaffViewSet
 from surveys.api import AuditEventViewSet, DistributionViewSet, SurveyViewSet
 from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentViewSet
+from surveys.invitations_api import InvitationViewSet
+from surveys.privacy_api import ContactErasureViewSet, SuppressedAddressViewSet
+from surveys.teams_api import MembershipViewSet, TeamViewSet
 
 router = DefaultRouter()
 router.register("surveys", SurveyViewSet, basename="survey")
@@ -24,6 +32,20 @@ router.register("accounts", AccountViewSet, basename="account")
 router.register("health-scores", HealthScoreViewSet, basename="health-score")
 router.register("health-alerts", HealthAlertViewSet, basename="health-alert")
 router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
+router.register("teams", TeamViewSet, basename="team")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("staff", StaffViewSet, basename="staff")
+router.register("themes", ThemeViewSet, basename="theme")
+router.register("root-causes", RootCauseViewSet, basename="root-cause")
+router.register("business-calendars", BusinessCalendarViewSet, basename="business-calendar")
+router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
+router.register("digest-subscriptions", DigestSubscriptionViewSet, basename="digest-subscription")
+router.register("digest-deliveries", DigestDeliveryViewSet, basename="digest-delivery")
+router.register("health-weights", HealthWeightViewSet, basename="health-weight")
+router.register("alert-rules", AlertRuleViewSet, basename="alert-rule")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("contact-erasures", ContactErasureViewSet, basename="contact-erasure")
+router.register("suppressed-addresses", SuppressedAddressViewSet, basename="suppressed-address")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
