@@ -86,6 +86,7 @@ class Side:
     notification: FollowUpNotification
     subscription: DigestSubscription
     delivery: DigestDelivery
+    rule: RoutingRule
 
     def row(self, name: str) -> Any:
         """A row of this side by name; "user" is one of the team's people."""
@@ -173,6 +174,10 @@ def make_side(name: str) -> Side:
         period_end=date(2026, 1, 12),
         status=DigestDelivery.Status.SENT,
     )
+    # Inactive, so that no test routing a response of this survey meets it unawares.
+    rule = RoutingRule.objects.create(
+        name=f"{name} detractors", survey=survey, active=False, owner_mode=RoutingRule.OwnerMode.TEAM, team=team
+    )
     return Side(
         team=team,
         people=people,
@@ -193,6 +198,7 @@ def make_side(name: str) -> Side:
         notification=notification,
         subscription=subscription,
         delivery=delivery,
+        rule=rule,
     )
 
 

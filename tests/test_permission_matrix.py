@@ -101,6 +101,8 @@ ROWS = {
     "feedback.followupnotification": "notification",
     "feedback.digestsubscription": "subscription",
     "feedback.digestdelivery": "delivery",
+    "feedback.routingrule": "rule",
+    "surveys.team": "team",
     "auth.user": "user",
 }
 
@@ -444,6 +446,129 @@ def south(name: str) -> Callable[[World], int]:
     return lambda world: world.south.row(name).pk
 
 
+def shared_api(base: str, row: str, *, post_data: Body | None = None) -> dict[str, Any]:
+    """A shared list's routes: everyone with a role reads it, administrators add to it."""
+    post = "201 403 403 403 403" if post_data else ""
+    return {
+        f"api/v1/{base}/": Staff(
+            lambda world: f"/api/v1/{base}/", get="200 200 200 200 200", post=post, post_data=post_data
+        ),
+        f"api/v1/{base}/{{pk}}/": Staff(
+            lambda world: f"/api/v1/{base}/{world.shared[row].pk}/", get="200 200 200 200 200"
+        ),
+    }
+
+
+# Teams, roles and staff: members read their teams and colleagues; administrators manage them.
+TEAMS_AND_PEOPLE: dict[str, Any] = {
+    **api_routes(
+        "teams",
+        "surveys.team",
+        listing="200 200 200 200 200",
+        create=("201 403 403 403 403", lambda world: {"name": "East"}),
+        foreign_query=lambda world: {"lead": world.south.people["manager"].pk},
+        detail="200 200 200 200 200",
+        patch="200 403 403 403 403",
+        delete="400 403 403 403 403",  # it owns surveys and contacts
+    ),
+    **api_routes(
+        "memberships",
+        "surveys.membership",
+        listing="200 403 403 403 403",
+        create=(
+            "201 403 403 403 403",
+            lambda world: {"user": world.north.people["viewer"].pk, "team": world.south.team.pk, "role": "viewer"},
+        ),
+        detail="200 404 404 404 404",
+        patch="200 404 404 404 404",
+        delete="204 404 404 404 404",
+    ),
+    **api_routes(
+        "staff",
+        "auth.user",
+        listing="200 200 200 200 200",
+        create=("201 403 403 403 403", lambda world: {"username": "newcomer", "email": "new@staff.example"}),
+        foreign_query=lambda world: {"team": world.south.team.pk},
+        detail="200 200 200 200 200",
+        patch="200 403 403 403 403",
+        actions={"deactivate": ("200 403 403 403 403", None)},
+    ),
+}
+# Routing rules (team-scoped) and the shared lists the loop picks from.
+LOOP_SETTINGS: dict[str, Any] = {
+    **api_routes(
+        "routing-rules",
+        "feedback.routingrule",
+        listing="200 200 403 403 200",
+        # North's survey with south's segment: refused, even for administrators.
+        create=(
+            "400 400 403 403 403",
+            lambda world: {"name": "Mixed", "survey": world.north.survey.pk, "segment": world.south.segment.pk},
+        ),
+        foreign_query=lambda world: {"survey": world.south.survey.pk},
+        detail="200 200 404 404 200",
+        patch="200 200 404 404 403",
+        delete="204 204 404 404 403",
+    ),
+    **shared_api("themes", "theme", post_data=lambda world: {"name": "Packaging"}),
+    **shared_api("root-causes", "rootcause", post_data=lambda world: {"name": "Courier lost it"}),
+    **shared_api(
+        "business-calendars",
+        "businesscalendar",
+        post_data=lambda world: {"name": "Shanghai", "timezone": "Asia/Shanghai", "workdays": [0, 1, 2, 3, 4]},
+    ),
+    **shared_api("health-weights", "healthweight"),
+    **shared_api("alert-rules", "alertrule", post_data=lambda world: {"name": "Quiet", "kind": "silence", "days": 30}),
+}
+# Digests (designers too), invitations, and the privacy records (administrators only).
+DIGESTS_AND_RECORDS: dict[str, Any] = {
+    **api_routes(
+        "digest-subscriptions",
+        "feedback.digestsubscription",
+        listing="200 200 403 200 200",
+        # North's subscription about south's survey: refused, even for administrators.
+        create=(
+            "400 400 403 400 403",
+            lambda world: {
+                "name": "Theirs",
+                "team": world.north.team.pk,
+                "email": "d@north.example",
+                "surveys": [world.south.survey.pk],
+            },
+        ),
+        foreign_query=lambda world: {"team": world.south.team.pk},
+        detail="200 200 404 200 200",
+        patch="200 200 404 200 403",
+        delete="204 204 404 204 403",
+    ),
+    **api_routes(
+        "digest-deliveries",
+        "feedback.digestdelivery",
+        listing="200 200 403 200 200",
+        foreign_query=lambda world: {"subscription": world.south.subscription.pk},
+        detail="200 200 404 200 200",
+    ),
+    **api_routes(
+        "invitations",
+        "surveys.invitation",
+        listing="200 200 403 403 200",
+        foreign_query=lambda world: {"survey": world.south.survey.pk},
+        detail="200 200 404 404 200",
+    ),
+    **api_routes(
+        "contact-erasures", "surveys.contacterasure", listing="200 403 403 403 403", detail="200 404 404 404 404"
+    ),
+    **api_routes(
+        "suppressed-addresses",
+        "surveys.suppressedaddress",
+        listing="200 403 403 403 403",
+        create=("201 403 403 403 403", lambda world: {"address": "gone@example.com"}),
+        detail="200 404 404 404 404",
+        delete="204 404 404 404 404",
+    ),
+}
+
+
 MATRIX: dict[str, Any] = {
     # Public pages: no login; a token or a signed link is the credential.
     "": Public(lambda world: "/", 302, "redirects to the admin login"),
@@ -563,7 +688,8 @@ MATRIX: dict[str, Any] = {
     # Journey stages: a shared list.
     **admin_routes("surveys.touchpoint", **SHARED_LIST),
     # Admin of teams, roles, users, tokens and the audit log: administrators only.
-    **admin_routes("surveys.team", **ADMINISTRATORS_ONLY),
+    # A team's members read it (and its roles); administrators edit teams.
+    **admin_routes("surveys.team", **{**SHARED_LIST, "shared": False}),
     **admin_routes("surveys.membership", **ADMINISTRATORS_ONLY),
     **admin_routes(
         "surveys.auditevent",
@@ -668,9 +794,23 @@ MATRIX: dict[str, Any] = {
         delete="403 403 403 404 403",
         history="200 200 200 404 200",
     ),
-    **admin_routes("feedback.routingrule", **ADMINISTRATORS_ONLY),
+    # Routing rules of a team's surveys: its managers edit them, its viewers read them.
+    **admin_routes(
+        "feedback.routingrule",
+        **MANAGERS_EDIT_VIEWERS_READ,
+        foreign=lambda world: {
+            "name": "Theirs",
+            "position": 0,
+            "survey": world.south.survey.pk,
+            "priority": "normal",
+            "owner_mode": "account_owner",
+            "sla_hours": 48,
+            "remind_before_hours": 4,
+            "escalate_every_hours": 24,
+        },
+    ),
     **admin_routes("feedback.staffprofile", **ADMINISTRATORS_ONLY),
-    **admin_routes("feedback.businesscalendar", **ADMINISTRATORS_ONLY),
+    **admin_routes("feedback.businesscalendar", **SHARED_LIST),
     # Digests: designers manage their team's; agents have nothing to do with them.
     **admin_routes(
         "feedback.digestsubscription",
@@ -856,6 +996,9 @@ MATRIX: dict[str, Any] = {
     "api/v1/touchpoints/{pk}/": Staff(
         lambda world: f"/api/v1/touchpoints/{world.shared['touchpoint'].pk}/", get="200 200 200 200 200"
     ),
+    **TEAMS_AND_PEOPLE,
+    **LOOP_SETTINGS,
+    **DIGESTS_AND_RECORDS,
     "api/v1/audit-events/": Staff(lambda world: "/api/v1/audit-events/", get="200 403 403 403 403"),
     "api/v1/audit-events/{pk}/": Staff(
         lambda world: f"/api/v1/audit-events/{world.shared['auditevent'].pk}/", get="200 404 404 404 404"
