@@ -342,6 +342,14 @@ class RoutingRuleAdmin(ScopedAdmin):
         ),
     ]
 
+    def get_form(self, request: HttpRequest, obj: RoutingRule | None = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        if not access.is_administrator(request.user):
+            # A rule without a survey applies to every team's surveys: administrators only.
+            form.base_fields["survey"].required = True
+            form.base_fields["survey"].empty_label = None
+        return form
+
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(ScopedAdmin):
