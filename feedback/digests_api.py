@@ -23,27 +23,7 @@ class DigestSubscriptionSerializer(ScopedRelationsMixin, serializers.ModelSerial
 
     class Meta:
         model = DigestSubscription
-        # Not the token: it is the subscriber's unsubscribe link, a secret of theirs.
-        fields = [
-            "id",
-            "name",
-            "team",
-            "user",
-            "email",
-            "active",
-            "cadence",
-            "weekday",
-            "language",
-            "send_when_empty",
-            "show_touchpoints",
-            "surveys",
-            "touchpoints",
-            "segment",
-            "answer_languages",
-            "themes",
-            "product",
-            "created_at",
-        ]
+        fields = ["id", *DigestSubscription.EDITABLE_FIELDS, "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -68,11 +48,10 @@ class DigestSubscriptionSerializer(ScopedRelationsMixin, serializers.ModelSerial
             "email", getattr(current, "email", "")
         ):
             errors["email"] = [_("Name a staff user or give an outside address.")]
-        if team is not None:
-            if any(survey.team_id != team.pk for survey in data.get("surveys") or []):
-                errors["surveys"] = [_("Choose surveys of the subscription's team only.")]
-            if data.get("segment") is not None and data["segment"].team_id != team.pk:
-                errors["segment"] = [_("Choose a segment of the subscription's team.")]
+        surveys = data["surveys"] if "surveys" in data else (current.surveys.all() if current else [])
+        segment = data.get("segment", getattr(current, "segment", None))
+        mismatches = DigestSubscription.team_mismatches(team=team, surveys=surveys, segment=segment)
+        errors |= {field: [message] for field, message in mismatches.items()}
         if errors:
             raise serializers.ValidationError(errors)
         return data

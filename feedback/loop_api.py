@@ -15,29 +15,7 @@ from feedback.models import RoutingRule
 from surveys import access
 from surveys.access_api import ScopedRelationsMixin, ScopedViewSetMixin
 
-RULE_FIELDS = [
-    "id",
-    "name",
-    "position",
-    "active",
-    "survey",
-    "score_group",
-    "sentiment",
-    "theme",
-    "language",
-    "segment",
-    "creates_follow_up",
-    "priority",
-    "owner_mode",
-    "owner_user",
-    "team",
-    "sla_hours",
-    "calendar",
-    "remind_before_hours",
-    "escalate_every_hours",
-    "attach_to_open_follow_up",
-    "recovery_survey_days",
-]
+RULE_FIELDS = ["id", "name", "position", "active", *RoutingRule.CONDITION_FIELDS, *RoutingRule.OUTCOME_FIELDS]
 OTHER_TEAM = _("Choose one of the survey's team.")
 
 

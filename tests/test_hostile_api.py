@@ -20,8 +20,18 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from feedback.models import FollowUp, RootCause, SurveyResponse
-from surveys.models import Account, Contact, Distribution, Segment, Survey, Touchpoint
+from feedback.models import (
+    AlertRule,
+    BusinessCalendar,
+    DigestSubscription,
+    FollowUp,
+    HealthWeight,
+    RootCause,
+    RoutingRule,
+    SurveyResponse,
+    Theme,
+)
+from surveys.models import Account, Contact, Distribution, Membership, Role, Segment, Survey, Team, Touchpoint
 from tests import hostile
 from tests.conftest import make_contact, make_invitation, make_survey
 
@@ -76,6 +86,7 @@ class World:
     owner: Any
     account: Account
     touchpoint: Touchpoint
+    settings: dict[str, Any]
 
     def object_for(self, path: str) -> int:
         resource = path.split("/")[3]
@@ -89,6 +100,7 @@ class World:
             "contact-imports": 0,
             "accounts": self.account.pk,
             "touchpoints": self.touchpoint.pk,
+            **{name: row.pk for name, row in self.settings.items()},
         }[resource]
 
 
@@ -114,7 +126,27 @@ def world(admin_user: Any, django_capture_on_commit_callbacks: Any) -> World:
         owner=get_user_model().objects.create_user("owner", "owner@corp.example", "pw-long-enough-1", is_staff=True),
         account=Account.objects.create(name="Contoso"),
         touchpoint=Touchpoint.objects.order_by("pk").first(),
+        settings=_settings_rows(),
     )
+
+
+def _settings_rows() -> dict[str, Any]:
+    """One row of each settings resource, by its path in the API."""
+    team = Team.objects.create(name="North")
+    member = get_user_model().objects.create_user("member", "member@corp.example", None, is_staff=True)
+    subscription = DigestSubscription.objects.create(name="Weekly", team=team, email="d@corp.example")
+    return {
+        "teams": team,
+        "memberships": Membership.objects.create(user=member, team=team, role=Role.AGENT),
+        "staff": member,
+        "themes": Theme.objects.order_by("pk").first(),
+        "root-causes": RootCause.objects.order_by("pk").first(),
+        "business-calendars": BusinessCalendar.objects.create(name="Office", workdays=[0, 1, 2, 3, 4]),
+        "routing-rules": RoutingRule.objects.create(name="Rule", survey=Survey.objects.order_by("pk").first()),
+        "digest-subscriptions": subscription,
+        "health-weights": HealthWeight.objects.order_by("pk").first(),
+        "alert-rules": AlertRule.objects.order_by("pk").first(),
+    }
 
 
 @pytest.fixture
@@ -164,7 +196,92 @@ def _send(world: World) -> dict[str, Any]:
     return {"contact": contact, "delay_minutes": 0, "idempotency_key": f"k{n}"}
 
 
+def _named(world: World) -> dict[str, Any]:
+    return {"name": f"Name {next(unique)}", "name_zh": "名称"}
+
+
+def _calendar(world: World) -> dict[str, Any]:
+    return {
+        "name": f"Calendar {next(unique)}",
+        "timezone": "Asia/Shanghai",
+        "workdays": [0, 1, 2],
+        "day_start": "09:00",
+        "day_end": "18:00",
+        "holidays": ["2030-10-01"],
+    }
+
+
+def _rule(world: World) -> dict[str, Any]:
+    return {
+        "name": "Detractors",
+        "survey": world.survey.pk,
+        "score_group": "detractor",
+        "language": "en",
+        "owner_mode": "user",
+        "owner_user": world.settings["staff"].pk,
+        "sla_hours": 24,
+        "escalate_every_hours": 12,
+    }
+
+
+def _subscription(world: World) -> dict[str, Any]:
+    return {
+        "name": "Weekly",
+        "team": world.settings["teams"].pk,
+        "email": "d@corp.example",
+        "cadence": "weekly",
+        "weekday": 1,
+        "answer_languages": ["zh-hans"],
+        "product": "Pro",
+    }
+
+
+def _alert_rule(world: World) -> dict[str, Any]:
+    return {"name": "Drop", "kind": "health_drop", "threshold": 10, "days": 30, "sla_hours": 48}
+
+
+def _staff(world: World) -> dict[str, Any]:
+    n = next(unique)
+    return {
+        "username": f"staff{n}",
+        "email": f"staff{n}@corp.example",
+        "first_name": "F",
+        "profile": {"language": "en"},
+    }
+
+
 BASELINES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "v1_teams_create": _named,
+    "v1_teams_update": _named,
+    "v1_teams_partial_update": _named,
+    "v1_memberships_create": lambda world: {
+        "user": world.owner.pk,
+        "team": world.settings["teams"].pk,
+        "role": "viewer",
+    },
+    "v1_memberships_partial_update": lambda world: {"role": "manager"},
+    "v1_staff_create": _staff,
+    "v1_staff_partial_update": lambda world: {"last_name": "L", "profile": {"manager": world.owner.pk}},
+    "v1_themes_create": lambda world: {**_named(world), "keywords": ["late", "迟到"]},
+    "v1_themes_update": lambda world: {**_named(world), "keywords": ["late", "迟到"]},
+    "v1_themes_partial_update": lambda world: {"keywords": ["late"]},
+    "v1_root_causes_create": _named,
+    "v1_root_causes_update": _named,
+    "v1_root_causes_partial_update": _named,
+    "v1_business_calendars_create": _calendar,
+    "v1_business_calendars_update": _calendar,
+    "v1_business_calendars_partial_update": _calendar,
+    "v1_routing_rules_create": _rule,
+    "v1_routing_rules_update": _rule,
+    "v1_routing_rules_partial_update": _rule,
+    "v1_digest_subscriptions_create": _subscription,
+    "v1_digest_subscriptions_update": _subscription,
+    "v1_digest_subscriptions_partial_update": _subscription,
+    "v1_health_weights_partial_update": lambda world: {"points": 20},
+    "v1_alert_rules_create": _alert_rule,
+    "v1_alert_rules_update": _alert_rule,
+    "v1_alert_rules_partial_update": _alert_rule,
+    "v1_suppressed_addresses_create": lambda world: {"address": "gone@example.com"},
     "v1_accounts_create": _account,
     "v1_accounts_update": _account,
     "v1_accounts_partial_update": _account,

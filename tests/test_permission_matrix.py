@@ -500,12 +500,17 @@ LOOP_SETTINGS: dict[str, Any] = {
         "routing-rules",
         "feedback.routingrule",
         listing="200 200 403 403 200",
-        # North's survey with south's segment: refused, even for administrators.
+        # North's survey, its follow-ups taken in turns by south's team: refused, even for administrators.
         create=(
             "400 400 403 403 403",
-            lambda world: {"name": "Mixed", "survey": world.north.survey.pk, "segment": world.south.segment.pk},
+            lambda world: {
+                "name": "Mixed",
+                "survey": world.north.survey.pk,
+                "owner_mode": "team",
+                "team": world.south.team.pk,
+            },
         ),
-        foreign_query=lambda world: {"survey": world.south.survey.pk},
+        foreign_query=lambda world: {"team": world.south.team.pk},
         detail="200 200 404 404 200",
         patch="200 200 404 404 403",
         delete="204 204 404 404 403",

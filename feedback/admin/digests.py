@@ -19,33 +19,15 @@ from surveys.models import Segment
 class DigestSubscriptionForm(forms.ModelForm):
     class Meta:
         model = DigestSubscription
-        fields = [
-            "name",
-            "team",
-            "user",
-            "email",
-            "active",
-            "cadence",
-            "weekday",
-            "language",
-            "send_when_empty",
-            "show_touchpoints",
-            "surveys",
-            "touchpoints",
-            "segment",
-            "answer_languages",
-            "themes",
-            "product",
-        ]
+        fields = DigestSubscription.EDITABLE_FIELDS
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        team = data.get("team")
-        if team is not None:
-            if any(survey.team_id != team.pk for survey in data.get("surveys") or []):
-                self.add_error("surveys", _("Choose surveys of the subscription's team only."))
-            if data.get("segment") is not None and data["segment"].team_id != team.pk:
-                self.add_error("segment", _("Choose a segment of the subscription's team."))
+        mismatches = DigestSubscription.team_mismatches(
+            team=data.get("team"), surveys=data.get("surveys") or [], segment=data.get("segment")
+        )
+        for field, message in mismatches.items():
+            self.add_error(field, message)
         return data
 
 

@@ -321,25 +321,8 @@ class RoutingRuleAdmin(ScopedAdmin):
     list_filter = ["active", "owner_mode"]
     fieldsets = [
         (None, {"fields": ["name", "position", "active"]}),
-        (_("When"), {"fields": ["survey", "score_group", "sentiment", "theme", "language", "segment"]}),
-        (
-            _("Then"),
-            {
-                "fields": [
-                    "creates_follow_up",
-                    "priority",
-                    "owner_mode",
-                    "owner_user",
-                    "team",
-                    "sla_hours",
-                    "calendar",
-                    "remind_before_hours",
-                    "escalate_every_hours",
-                    "attach_to_open_follow_up",
-                    "recovery_survey_days",
-                ]
-            },
-        ),
+        (_("When"), {"fields": RoutingRule.CONDITION_FIELDS}),
+        (_("Then"), {"fields": RoutingRule.OUTCOME_FIELDS}),
     ]
 
     def get_form(self, request: HttpRequest, obj: RoutingRule | None = None, **kwargs: Any) -> Any:

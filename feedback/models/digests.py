@@ -1,5 +1,7 @@
 """Complaint digests for designers: subscriptions and one delivery per subscription and period."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,26 @@ from surveys.models import Language, Segment, Survey, Team, Touchpoint, new_toke
 
 class DigestSubscription(models.Model):
     """Who gets a digest, how often, in which language, about what."""
+
+    # What staff set, in the order forms (admin, API) show it; never the token (the subscriber's secret).
+    EDITABLE_FIELDS = (
+        "name",
+        "team",
+        "user",
+        "email",
+        "active",
+        "cadence",
+        "weekday",
+        "language",
+        "send_when_empty",
+        "show_touchpoints",
+        "surveys",
+        "touchpoints",
+        "segment",
+        "answer_languages",
+        "themes",
+        "product",
+    )
 
     class Cadence(models.TextChoices):
         DAILY = "daily", _("Daily")
@@ -88,6 +110,18 @@ class DigestSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.recipient()
+
+    @staticmethod
+    def team_mismatches(*, team: Team | None, surveys: Iterable[Survey], segment: Segment | None) -> dict[str, str]:
+        """Field messages for surveys and a segment that are not the subscription's team's."""
+        if team is None:  # every team's digest: any survey and segment
+            return {}
+        problems = {}
+        if any(survey.team_id != team.pk for survey in surveys):
+            problems["surveys"] = _("Choose surveys of the subscription's team only.")
+        if segment is not None and segment.team_id != team.pk:
+            problems["segment"] = _("Choose a segment of the subscription's team.")
+        return problems
 
     def recipient(self) -> str:
         return self.email or (self.user.email if self.user else "")

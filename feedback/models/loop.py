@@ -88,6 +88,22 @@ class ScoreGroup(models.TextChoices):
 class RoutingRule(models.Model):
     """Ordered rules: the first active rule whose conditions all hold decides the follow-up."""
 
+    # The fields of each part of a rule, in the order forms (admin, API) show them.
+    CONDITION_FIELDS = ("survey", "score_group", "sentiment", "theme", "language", "segment")
+    OUTCOME_FIELDS = (
+        "creates_follow_up",
+        "priority",
+        "owner_mode",
+        "owner_user",
+        "team",
+        "sla_hours",
+        "calendar",
+        "remind_before_hours",
+        "escalate_every_hours",
+        "attach_to_open_follow_up",
+        "recovery_survey_days",
+    )
+
     class OwnerMode(models.TextChoices):
         ACCOUNT_OWNER = "account_owner", _("The contact's account owner")
         USER = "user", _("A named user")
