@@ -327,10 +327,11 @@ class RoutingRuleAdmin(ScopedAdmin):
 
     def get_form(self, request: HttpRequest, obj: RoutingRule | None = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)
-        if not access.is_administrator(request.user):
+        survey = form.base_fields.get("survey")  # absent when the caller may only read the rule
+        if survey is not None and not access.is_administrator(request.user):
             # A rule without a survey applies to every team's surveys: administrators only.
-            form.base_fields["survey"].required = True
-            form.base_fields["survey"].empty_label = None
+            survey.required = True
+            survey.empty_label = None
         return form
 
 

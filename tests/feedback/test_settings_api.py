@@ -196,3 +196,22 @@ def test_a_root_cause_in_use_is_not_deleted(administrator: Any) -> None:
     answer = client_of(administrator).delete(f"/api/v1/root-causes/{cause.pk}/")
 
     assert (answer.status_code, list(answer.json())) == (400, ["detail"])
+
+
+def test_a_manager_cannot_make_a_rule_for_every_survey_in_admin_either(client: Any, team: Team) -> None:
+    client.force_login(make_person("mia", team=team, role=Role.MANAGER))
+    form = {
+        "name": "All detractors",
+        "position": 0,
+        "priority": "normal",
+        "owner_mode": "account_owner",
+        "sla_hours": 48,
+        "remind_before_hours": 4,
+        "escalate_every_hours": 24,
+    }
+
+    page = client.post("/admin/feedback/routingrule/add/", form)
+
+    assert page.status_code == 200
+    assert "survey" in page.context["adminform"].form.errors
+    assert not RoutingRule.objects.filter(name="All detractors").exists()
