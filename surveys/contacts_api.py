@@ -128,6 +128,7 @@ class ContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     filterset_class = ContactFilter
     ordering_fields = ["created_at", "email", "name"]
     action_permissions = {"export": "export", "erase": "erase"}
+    throttle_scopes = {"export": "contact_privacy", "erase": "contact_privacy"}
 
     def get_queryset(self) -> QuerySet[Contact]:
         return Contact.objects.order_by("-created_at", "-pk")

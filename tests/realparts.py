@@ -219,7 +219,7 @@ class HttpApi:
 
     def post(self, path: str, body: dict[str, Any] | None, *, method: str = "POST") -> http.client.HTTPResponse:
         client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         client.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
         answer = client.getresponse()
         answer.read()

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from feedback.models import (
     AlertRule,
@@ -49,6 +48,7 @@ from surveys.models import (
     Team,
     Touchpoint,
 )
+from surveys.tokens import api_token_issue
 
 User = get_user_model()
 TEAM_ROLES = ("manager", "agent", "designer", "viewer")
@@ -217,7 +217,7 @@ def make_world() -> World:
         "rootcause": RootCause.objects.order_by("pk").first(),
         "theme": Theme.objects.order_by("pk").first(),
         "group": Group.objects.create(name="Old group"),
-        "tokenproxy": Token.objects.create(user=administrator),
+        "apitoken": api_token_issue(user=administrator, name="CRM sync", by=administrator).token,
         "contacterasure": ContactErasure.objects.create(contact_id=999_999, erased_at=timezone.now()),
         "suppressedaddress": SuppressedAddress.objects.create(address_hash="0" * 64),
         "touchpoint": Touchpoint.objects.order_by("pk").first(),

@@ -17,7 +17,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils.http import urlencode
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback.models import (
@@ -34,6 +33,7 @@ from feedback.models import (
 from surveys.models import Account, Contact, Distribution, Membership, Role, Segment, Survey, Team, Touchpoint
 from tests import hostile
 from tests.conftest import make_contact, make_invitation, make_survey
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +152,7 @@ def _settings_rows() -> dict[str, Any]:
 @pytest.fixture
 def api(admin_user: Any) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin_user)}")
     return client
 
 

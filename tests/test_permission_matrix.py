@@ -19,11 +19,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.routes import project_routes
 from tests.teams import ROLES, Side, World, make_world
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +57,7 @@ class Caller:
         if role not in self.apis:
             client = APIClient()
             if role is not None:
-                token, _created = Token.objects.get_or_create(user=self.world.user(role))
-                client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+                client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(self.world.user(role))}")
             self.apis[role] = client
         return self.apis[role]
 
@@ -111,10 +110,6 @@ def row_of(world: World, model: str, side: Side | None = None) -> Any:
     if model in ROWS:
         return (side or world.north).row(ROWS[model])
     return world.shared[model.split(".")[1]]
-
-
-def object_id(model: str, row: Any) -> Any:
-    return row.user_id if model == "authtoken.tokenproxy" else row.pk
 
 
 @dataclass(frozen=True)
@@ -222,7 +217,7 @@ class AdminObject:
     def url(self, world: World, side: Side | None) -> str:
         row = row_of(world, self.model, side)
         app, name = self.model.split(".")
-        return f"/admin/{app}/{name}/{object_id(self.model, row)}/{self.suffix}"
+        return f"/admin/{app}/{name}/{row.pk}/{self.suffix}"
 
     def check(self, caller: Caller) -> list[str]:
         world = caller.world
@@ -641,7 +636,6 @@ MATRIX: dict[str, Any] = {
             "surveys": "200 200 200 200 200",  # designers see the shared touchpoints there
             "feedback": "200 200 200 200 200",
             "auth": "200 200 200 200 200",
-            "authtoken": "200 404 404 404 404",
         }
     ),
     # Admin of surveys: design and distribution.
@@ -701,7 +695,8 @@ MATRIX: dict[str, Any] = {
         **RECORDS,
     ),
     **admin_routes("auth.group", **ADMINISTRATORS_ONLY),
-    **admin_routes("authtoken.tokenproxy", **ADMINISTRATORS_ONLY),
+    # API tokens: revoked, never deleted (the row tells who could act through the API, and until when).
+    **admin_routes("surveys.apitoken", **{**ADMINISTRATORS_ONLY, "delete": "403 404 404 404 404"}),
     # Colleagues: everyone with a role sees the people of their own teams; administrators edit them.
     **admin_routes(
         "auth.user",
@@ -1004,6 +999,17 @@ MATRIX: dict[str, Any] = {
     **TEAMS_AND_PEOPLE,
     **LOOP_SETTINGS,
     **DIGESTS_AND_RECORDS,
+    # API tokens: administrators make, list and revoke them; a team role learns nothing, not even that one exists.
+    "api/v1/api-tokens/": Staff(
+        lambda world: "/api/v1/api-tokens/",
+        get="200 403 403 403 403",
+        post="201 403 403 403 403",
+        post_data=lambda world: {"name": "CI", "user": world.north.people["agent"].pk},
+    ),
+    "api/v1/api-tokens/{pk}/": Staff(
+        lambda world: f"/api/v1/api-tokens/{world.shared['apitoken'].pk}/", get="200 404 404 404 404"
+    ),
+    "api/v1/api-tokens/{pk}/revoke/": ApiAction("api-tokens", "surveys.apitoken", "revoke", "200 404 404 404 404"),
     "api/v1/audit-events/": Staff(lambda world: "/api/v1/audit-events/", get="200 403 403 403 403"),
     "api/v1/audit-events/{pk}/": Staff(
         lambda world: f"/api/v1/audit-events/{world.shared['auditevent'].pk}/", get="200 404 404 404 404"

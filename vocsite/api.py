@@ -1,11 +1,13 @@
-"""API-wide pieces: error bodies that always carry field messages, and a careful JSON parser."""
+"""API-wide pieces: error bodies that always carry field messages (and a translated 429), and a careful JSON parser."""
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -22,7 +24,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             detail = {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
+    if isinstance(exc, exceptions.Throttled):
+        exc = _throttled(exc)
     return drf_exception_handler(exc, context)
+
+
+def _throttled(exc: exceptions.Throttled) -> exceptions.Throttled:
+    """Our own words for a rate limit, in the caller's language; Retry-After comes from exc.wait."""
+    refused = exceptions.Throttled(wait=exc.wait)
+    if exc.wait is None:
+        message = _("Too many requests. Try again later.")
+    else:
+        seconds = max(1, math.ceil(exc.wait))
+        message = ngettext(
+            "Too many requests. Try again in %(seconds)d second.",
+            "Too many requests. Try again in %(seconds)d seconds.",
+            seconds,
+        ) % {"seconds": seconds}
+    refused.detail = exceptions.ErrorDetail(message, code="throttled")
+    return refused
 
 
 class SafeJSONParser(JSONParser):

@@ -92,7 +92,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "vocsite.apps.VocsiteConfig",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -285,8 +284,9 @@ SEND_RETRY_BASE_SECONDS = env_int("SEND_RETRY_BASE_SECONDS", 60, minimum=1)
 CONTACT_IMPORT_LEASE_SECONDS = env_int("CONTACT_IMPORT_LEASE_SECONDS", 300, minimum=1)
 
 REST_FRAMEWORK = {
+    # API tokens are stored hashed (surveys.tokens); sessions serve the browsable API and the docs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "surveys.token_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -299,10 +299,25 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "vocsite.throttling.UserRateThrottle",
+        "vocsite.throttling.AnonRateThrottle",
+        "vocsite.throttling.ActionRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "vocsite.api.exception_handler",
+}
+
+# API rate limits, in requests per minute: each user's, each anonymous client address's, and the
+# stricter ones for creating and revoking API tokens and for exporting or erasing a contact.
+# Counted in the cache (Redis when REDIS_URL is set, so shared by every web process).
+API_RATES = {
+    "user": f"{env_int('API_RATE_PER_MINUTE', 600, minimum=1)}/minute",
+    "anon": f"{env_int('API_RATE_ANONYMOUS_PER_MINUTE', 60, minimum=1)}/minute",
+    "api_tokens": f"{env_int('API_RATE_TOKENS_PER_MINUTE', 10, minimum=1)}/minute",
+    "contact_privacy": f"{env_int('API_RATE_CONTACT_PRIVACY_PER_MINUTE', 30, minimum=1)}/minute",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -379,7 +394,7 @@ TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Shared state between processes (the failed-link rate limit): Redis when there is one.
+# Shared state between processes (the failed-link and API rate limits): Redis when there is one.
 if REDIS_URL:
     CACHES = {
         "default": {

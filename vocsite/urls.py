@@ -18,6 +18,7 @@ from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentVi
 from surveys.invitations_api import InvitationViewSet
 from surveys.privacy_api import ContactErasureViewSet, SuppressedAddressViewSet
 from surveys.teams_api import MembershipViewSet, TeamViewSet
+from surveys.tokens_api import ApiTokenViewSet
 
 router = DefaultRouter()
 router.register("surveys", SurveyViewSet, basename="survey")
@@ -46,6 +47,7 @@ router.register("alert-rules", AlertRuleViewSet, basename="alert-rule")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("contact-erasures", ContactErasureViewSet, basename="contact-erasure")
 router.register("suppressed-addresses", SuppressedAddressViewSet, basename="suppressed-address")
+router.register("api-tokens", ApiTokenViewSet, basename="api-token")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

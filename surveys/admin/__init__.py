@@ -1,5 +1,5 @@
 """Django admin for surveys: one module per concern, registered on import."""
 
-from surveys.admin import contacts, design, distribution, privacy, teams
+from surveys.admin import contacts, design, distribution, privacy, teams, tokens
 
-__all__ = ["contacts", "design", "distribution", "privacy", "teams"]
+__all__ = ["contacts", "design", "distribution", "privacy", "teams", "tokens"]

@@ -1,4 +1,4 @@
-"""Admin for teams, roles, staff users, API tokens and the audit log (administrators only).
+"""Admin for teams, roles, staff users and the audit log (administrators only).
 
 Role changes go through surveys.memberships, so each one is written to the audit log.
 """
@@ -12,8 +12,6 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.admin import TokenAdmin
-from rest_framework.authtoken.models import TokenProxy
 
 from surveys.admin.scoped import ScopedAdmin, ScopedInline
 from surveys.memberships import membership_grant, membership_revoke, user_superuser_changed
@@ -117,11 +115,7 @@ class StaffGroupAdmin(ScopedAdmin, GroupAdmin):
     """Django's groups; only administrators see them (roles, not groups, grant access here)."""
 
 
-class ApiTokenAdmin(ScopedAdmin, TokenAdmin):
-    """REST framework's API tokens; only administrators see or make them."""
-
-
-for model, model_admin in [(get_user_model(), StaffUserAdmin), (Group, StaffGroupAdmin), (TokenProxy, ApiTokenAdmin)]:
+for model, model_admin in [(get_user_model(), StaffUserAdmin), (Group, StaffGroupAdmin)]:
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)

@@ -16,10 +16,13 @@ from surveys.models.design import (
 from surveys.models.distribution import Distribution, Invitation, InvitationEmail, InvitationEmailQuerySet
 from surveys.models.privacy import ContactErasure, SuppressedAddress
 from surveys.models.teams import Membership, Role, Team
+from surveys.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
     "Account",
     "AccountQuerySet",
+    "ApiToken",
+    "ApiTokenQuerySet",
     "AuditEvent",
     "Contact",
     "ContactErasure",

@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback.answering import response_save_page
@@ -12,6 +11,7 @@ from surveys.models import Survey
 from tests.conftest import make_invitation, make_survey, make_ten_question_survey
 from tests.routes import project_routes
 from tests.survey_data import TEN_ANSWERS
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,7 @@ NEW_SURVEY = {
 @pytest.fixture
 def api(admin_user: Any) -> APIClient:
     client = APIClient()
-    token = Token.objects.create(user=admin_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin_user)}")
     return client
 
 
@@ -47,10 +46,11 @@ def test_it_refuses_requests_without_a_token() -> None:
     assert answer.status_code == 401
 
 
-def test_it_refuses_a_customer_account() -> None:
-    user = get_user_model().objects.create_user("customer", password="a-long-password-1")
+def test_it_refuses_a_token_whose_user_is_no_longer_staff() -> None:
+    user = get_user_model().objects.create_user("former", password="a-long-password-1", is_staff=True)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    get_user_model().objects.filter(pk=user.pk).update(is_staff=False)
 
     assert client.get("/api/v1/surveys/").status_code == 403
 

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback.answering import response_save_page
@@ -33,6 +32,7 @@ from feedback.tasks import feedback_tick
 from surveys import services as survey_services
 from surveys.models import Account, Contact, Invitation, Survey
 from tests.conftest import make_contact
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -373,7 +373,7 @@ def test_staff_edit_the_weights_in_admin_and_every_score_is_recomputed(
 @pytest.fixture
 def api(boss: Any) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=boss).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(boss)}")
     return client
 
 

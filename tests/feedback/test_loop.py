@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback import loop, routing
@@ -22,6 +21,7 @@ from feedback.tasks import feedback_tick
 from surveys.memberships import membership_grant
 from surveys.models import Invitation, Survey, Team
 from tests.conftest import make_contact, make_invitation, make_survey
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -278,7 +278,7 @@ def test_follow_ups_over_the_api(boss: Any, cause: RootCause, django_capture_on_
     other = make_staff("other")
     membership_grant(user=other, team=team, role="agent", by=boss)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=boss).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(boss)}")
     base = f"/api/v1/follow-ups/{follow_up.pk}"
 
     assigned = api.post(f"{base}/assign/", {"owner": other.pk}, format="json")

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback import metrics, rollups, summaries
@@ -15,6 +14,7 @@ from feedback.models import SurveyResponse, SurveySummary
 from surveys import services
 from surveys.models import Survey
 from tests.conftest import make_contact, make_invitation
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_the_score_distribution_counts_each_score(scored: Survey) -> None:
 @pytest.fixture
 def api(admin_user: Any) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin_user)}")
     return client
 
 

@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback import metrics, rollups
@@ -18,6 +17,7 @@ from feedback.models import SurveyResponse
 from surveys import services
 from surveys.models import Survey, Touchpoint
 from tests.conftest import make_contact, make_invitation
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_the_dashboard_shows_touchpoints_side_by_side_with_margins(
 
 def test_the_metrics_api_filters_by_touchpoint_and_lists_the_stages(admin_user: Any, stages: dict[str, Survey]) -> None:
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin_user)}")
 
     everything = api.get("/api/v1/metrics/").json()
     support = api.get("/api/v1/metrics/", {"touchpoint": stages["support"].touchpoint_id}).json()

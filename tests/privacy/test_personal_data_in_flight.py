@@ -24,13 +24,13 @@ import redis
 import requests
 from django.contrib.auth import get_user_model
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from feedback.models import Answer, FollowUp, RootCause
 from surveys import distributions
 from surveys.models import Distribution, Invitation
 from tests.conftest import make_contact, make_survey
 from tests.realparts import ROOT, PrivateRedis, SmtpSink, Worker, free_port, service_env, wait_until
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 User = get_user_model()
@@ -95,7 +95,7 @@ def test_no_address_name_or_token_reaches_the_broker_or_any_log(smtp_sink: SmtpS
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     chief = User.objects.create_superuser("chief", "chief@corp.example", "a-long-password-1")
-    api_token = Token.objects.create(user=chief).key
+    api_token = token_for(chief)
     customer = make_contact(email="adaflow.lovelacius@example.org", name="Adaflow Lovelacius", language="en")
     distribution = Distribution.objects.create(name="Spring", survey=make_survey())
     distribution.contacts.set([customer])
@@ -153,7 +153,7 @@ def test_no_address_name_or_token_reaches_the_broker_or_any_log(smtp_sink: SmtpS
                 "shared_note": "We refunded your invoice.",
                 "tell_customer": True,
             },
-            headers={"Authorization": f"Token {api_token}"},
+            headers={"Authorization": f"Bearer {api_token}"},
         )
         assert resolved.status_code == 200
         assert wait_until(lambda: smtp_sink.recipients().count(customer.email) == 2)

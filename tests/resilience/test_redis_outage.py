@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from tests.conftest import make_ten_question_survey
 from tests.realparts import Beat, Gunicorn, HttpApi, PrivateRedis, SmtpSink, Worker, wait_until
 from tests.resilience import scenario
 from tests.resilience.scenario import Answered, all_done, post_all, running, stack_env, thanked, work_left
+from tests.tokens import token_for
 from vocsite.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ def test_requests_answer_within_two_seconds_while_redis_is_down_and_all_work_is_
     survey = make_ten_question_survey()
     tokens = scenario.make_invited(survey, CUSTOMERS, owners=scenario.make_owners(3))
     distribution = scenario.make_distribution(survey, AUDIENCE, schedule=False)
-    api_token = Token.objects.create(user=admin_user).key
+    api_token = token_for(admin_user)
     posts = [(token, scenario.ten_answers(number)) for number, token in enumerate(tokens)]
     # The production tick (TICK_SECONDS unset): "within a minute" must hold with the defaults.
     env = {**stack_env("outage", smtp_sink), "REDIS_URL": redis.url}

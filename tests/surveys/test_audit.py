@@ -6,13 +6,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from surveys.audit import Action, audit_record
 from surveys.memberships import membership_grant, membership_revoke
 from surveys.models import AuditEvent, Membership
 from tests.teams import World, make_world
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_switching_superuser_status_in_the_user_admin_is_recorded(world: World) 
 def test_a_reassignment_over_the_api_is_recorded_with_both_owners(world: World) -> None:
     north = world.north
     client = APIClient(REMOTE_ADDR="198.51.100.4")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=north.people['manager']).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(north.people['manager'])}")
 
     client.post(f"/api/v1/follow-ups/{north.follow_up.pk}/assign/", {"owner": north.people["manager"].pk})
 
@@ -147,8 +147,8 @@ def test_the_audit_log_cannot_be_changed_or_deleted(world: World) -> None:
 def test_administrators_read_the_log_over_the_api_and_nobody_else_does(world: World) -> None:
     audit_record(actor=world.administrator, action=Action.API_TOKEN_CREATED, target=world.north.people["agent"])
     administrator, manager = APIClient(), APIClient()
-    administrator.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=world.administrator).key}")
-    manager.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.north.people['manager']).key}")
+    administrator.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(world.administrator)}")
+    manager.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(world.north.people['manager'])}")
 
     listed = administrator.get("/api/v1/audit-events/", {"action": "api_token_created"}).json()["results"]
 
@@ -161,7 +161,7 @@ def test_administrators_read_the_log_over_the_api_and_nobody_else_does(world: Wo
 def test_exporting_and_erasing_a_contact_are_recorded(world: World) -> None:
     contact = world.north.contact
     client = APIClient(REMOTE_ADDR="192.0.2.7")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=world.administrator).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(world.administrator)}")
 
     exported = client.get(f"/api/v1/contacts/{contact.pk}/export/")
     erased = client.post(f"/api/v1/contacts/{contact.pk}/erase/")

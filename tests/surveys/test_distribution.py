@@ -8,7 +8,6 @@ from django.core import mail
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback.answering import response_save_page
@@ -16,6 +15,7 @@ from surveys import distributions, sending
 from surveys.models import Distribution, Invitation, InvitationEmail, Segment
 from surveys.periodic import periodic_tick
 from tests.conftest import make_contact, make_survey
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +247,7 @@ def test_confirming_on_the_unsubscribe_page_unsubscribes() -> None:
 @pytest.fixture
 def api(admin_user: Any) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin_user)}")
     return client
 
 

@@ -135,9 +135,9 @@ def test_starting_a_distribution_while_redis_is_down_succeeds_and_sends_once_red
         cwd=ROOT,
         stderr=subprocess.DEVNULL,
     )
-    from rest_framework.authtoken.models import Token
+    from tests.tokens import token_for
 
-    token = Token.objects.create(user=admin_user).key
+    token = token_for(admin_user)
     contact = make_contact()
     distribution = Distribution.objects.create(name="Outage", survey=make_survey())
     distribution.contacts.set([contact])

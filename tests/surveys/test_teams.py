@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feedback import routing
@@ -21,6 +20,7 @@ from surveys.models import Contact, Invitation, Membership, Segment
 from surveys.segments import segment_contacts
 from tests.conftest import make_contact, make_survey
 from tests.teams import World, make_world
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,7 @@ def world() -> World:
 
 def api_as(user: Any) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
     return client
 
 
