@@ -300,6 +300,7 @@ class TouchpointViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """
 
     serializer_class = TouchpointSerializer
+    filterset_fields = ["key"]
     ordering_fields = ["position", "name"]
 
     def get_queryset(self) -> QuerySet[Touchpoint]:

@@ -250,6 +250,7 @@ class ContactImportViewSet(
     serializer_class = ContactImportSerializer
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status"]
+    ordering_fields = ["created_at"]
 
     def get_queryset(self) -> QuerySet[ContactImport]:
         # The stored file can be 50 MB; the API never sends it back.

@@ -9,7 +9,6 @@ designer's pages never show a customer's name or address. Each request runs in a
 that is rolled back, so every role meets the same world.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.routes import project_routes
+from tests.routes import project_routes, readable
 from tests.teams import ROLES, Side, World, make_world
 from tests.tokens import token_for
 
@@ -1031,18 +1030,7 @@ def _archive_url(world: World) -> str:
 
 def routes() -> set[str]:
     """Every route of the project, a DRF route's format-suffix twin folded into the route itself."""
-    return {_readable(route) for route in project_routes()}
-
-
-def _readable(route: str) -> str:
-    # The app index lists the registered apps in registration order; any order is the same route.
-    route = re.sub(r"\(\?P<app_label>[^)]*\)", "<app_label>", route)
-    if "<drf_format_suffix:format>" in route:
-        return route.replace("<drf_format_suffix:format>", "")
-    route = re.sub(r"\\\.\(\?P<format>\[a-z0-9\]\+\)/\?\$$", "/$", route)
-    if route.startswith("api/v1/^"):
-        route = route.replace("(?P<pk>[^/.]+)", "{pk}").replace("^", "").replace("$", "")
-    return route
+    return {readable(route) for route in project_routes()}
 
 
 def test_every_route_has_an_entry_in_the_permission_matrix() -> None:
