@@ -97,7 +97,7 @@ def fuzz_examples(
 
     try:
         run()
-    except Exception as failure:  # each operation's failure is reported, then the next one runs
+    except (Exception, BaseExceptionGroup) as failure:  # reported; the next operation runs
         return [f"{operation.label} ({mode.value}): {str(failure).strip()[:2000]}"]
     return []
 
