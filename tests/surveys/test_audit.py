@@ -145,15 +145,15 @@ def test_the_audit_log_cannot_be_changed_or_deleted(world: World) -> None:
 
 
 def test_administrators_read_the_log_over_the_api_and_nobody_else_does(world: World) -> None:
-    audit_record(actor=world.administrator, action=Action.API_TOKEN_CREATED, target=world.north.people["agent"])
+    audit_record(actor=world.administrator, action=Action.FOLLOW_UP_REASSIGNED, target=world.north.people["agent"])
     administrator, manager = APIClient(), APIClient()
     administrator.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(world.administrator)}")
     manager.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(world.north.people['manager'])}")
 
-    listed = administrator.get("/api/v1/audit-events/", {"action": "api_token_created"}).json()["results"]
+    listed = administrator.get("/api/v1/audit-events/", {"action": "follow_up_reassigned"}).json()["results"]
 
     assert [(row["action"], row["actor_name"], row["target_type"]) for row in listed] == [
-        ("api_token_created", "administrator", "auth.user")
+        ("follow_up_reassigned", "administrator", "auth.user")
     ]
     assert manager.get("/api/v1/audit-events/").status_code == 403
 
