@@ -43,8 +43,9 @@ def api_endpoints(patterns: list[Any] | None = None, prefix: str = "") -> dict[s
 
 
 def _methods(callback: Any) -> set[str]:
+    view = callback.cls
     actions = getattr(callback, "actions", None)
     if actions is not None:
-        return set(actions) - {"head", "options"}
-    view = callback.cls
+        # A viewset can turn some of its router's methods away (PUT, say) with http_method_names.
+        return set(actions) & set(view.http_method_names) - {"head", "options"}
     return {name for name in view.http_method_names if name not in ("head", "options") and hasattr(view, name)}
