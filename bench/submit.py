@@ -14,6 +14,7 @@ import asyncio
 import http.client
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -48,6 +49,8 @@ DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 REDIS_URL = f"redis://{HOST}:6379/15"
 
 GOAL_RATIO = 0.15
+# As many gunicorn workers as the Procfile's web process starts by default (${WEB_CONCURRENCY:-N}).
+PROCFILE_WORKERS = int(re.search(r"WEB_CONCURRENCY:-(\d+)", (ROOT / "Procfile").read_text()).group(1))
 GOAL_P99_MS = 100.0
 GOAL_STATEMENTS = 5
 REQUEST_TIMEOUT_S = 30.0
@@ -746,7 +749,12 @@ def main() -> int:
     """Set up, probe, load, report; the last line printed is the RESULT line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run (well under a minute)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=PROCFILE_WORKERS,
+        help=f"gunicorn workers (default {PROCFILE_WORKERS}, the Procfile's)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads per worker; more than 1 uses gthread")
     parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     args = parser.parse_args()
