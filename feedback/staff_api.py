@@ -120,5 +120,5 @@ class StaffViewSet(
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str) -> Response:
         """Stop this person logging in or calling the API; nothing they did is deleted."""
-        user = staff_deactivate(user=self.get_object(), by=request.user)
+        user = staff_deactivate(user=self.get_object(), by=request.user, request=request)
         return Response(StaffSerializer(user, context=self.get_serializer_context()).data)

@@ -24,6 +24,7 @@ class AuditEvent(models.Model):
         FOLLOW_UP_REASSIGNED = "follow_up_reassigned", _("Follow-up reassigned")
         API_TOKEN_CREATED = "api_token_created", _("API token created")
         API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+        STAFF_DEACTIVATED = "staff_deactivated", _("Staff user deactivated")
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("Admin")

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from feedback.models import DigestSubscription, HealthDirty, HealthWeight, RoutingRule, StaffProfile
-from surveys.models import Account, Role, Team
+from surveys.models import Account, AuditEvent, Role, Team
 from tests.conftest import make_survey
 from tests.teams import make_person, make_world
 
@@ -54,6 +54,8 @@ def test_deactivating_a_colleague_keeps_them_but_stops_their_access(administrato
     viewer.refresh_from_db()
     assert viewer.is_active is False
     assert client_of(viewer).get("/api/v1/teams/").status_code == 403
+    event = AuditEvent.objects.get(action=AuditEvent.Action.STAFF_DEACTIVATED)
+    assert (event.actor, event.target_id, event.source) == (administrator, str(viewer.pk), AuditEvent.Source.API)
 
 
 def test_an_administrator_cannot_deactivate_themselves(administrator: Any) -> None:
