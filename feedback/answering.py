@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from feedback import answering_sql
 from feedback.models import Answer, SurveyResponse
+from feedback.webhooks import events as webhook_events
 from surveys import rules
 from surveys.models import Invitation, Question, Survey
 from surveys.services import invitation_create_anonymous
@@ -183,6 +184,7 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
             answers.pop(key, None)
     next_page = state.next_page_after(page, answers)
     now = timezone.now()
+    score = _first_score(state.questions, answers)
 
     by_key = {question.key: question for question in page_questions}
     response_id = answering_sql.response_save_page_rows(
@@ -190,7 +192,7 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
         survey_version=state.response.survey_version if state.response else state.survey.version,
         language=language,
         page=next_page or page,
-        score=_first_score(state.questions, answers),
+        score=score,
         completed_at=None if next_page else now,
         now=now,
         answers=[_answer_values(by_key[key], value) for key, value in page_values.items() if value is not None],
@@ -202,6 +204,16 @@ def _save_page(state: AnsweringState, *, page: int, data: Mapping[str, Sequence[
         _forget_answers_no_longer_shown(response_id, state.questions, answers, page_values)
     if next_page is None:
         _after_completion(response_id)
+        webhook_events.response_completed(
+            survey=state.survey,
+            contact=state.invitation.contact,
+            response_id=response_id,
+            language=language,
+            score=score,
+            completed_at=now,
+            questions=state.questions,
+            answers=answers,
+        )
     return PageSaved(response_id, next_page is None, next_page, language)
 
 

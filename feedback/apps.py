@@ -8,3 +8,7 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from feedback import privacy  # noqa: F401 - describes this app's personal data to vocsite.privacy
+        from feedback.webhooks import receivers
+        from surveys.signals import distribution_finished
+
+        distribution_finished.connect(receivers.distribution_finished, dispatch_uid="webhooks-distribution-finished")

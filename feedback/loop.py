@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from feedback import notifications, rollups
 from feedback.health.marks import health_mark, health_mark_and_refresh
-from feedback.models import FollowUp, FollowUpEvent, RootCause, StaffProfile
+from feedback.models import FollowUp, FollowUpEvent, RootCause, StaffProfile, WebhookEvent
+from feedback.webhooks import events as webhook_events
 from surveys import access
 from surveys.audit import audit_record
 from surveys.models import AuditEvent, Invitation, InvitationEmail, Survey
@@ -121,6 +122,7 @@ def follow_up_resolve(
             resolution_note=note.strip(),
             shared_note=shared_note.strip(),
         )
+        webhook_events.follow_up_changed(follow_up=follow_up, event=WebhookEvent.FOLLOW_UP_RESOLVED)
         if tell_customer:
             notifications.notify_customer_resolution(follow_up=follow_up, status_url=status_url(follow_up))
             FollowUp.objects.filter(pk=follow_up.pk).update(customer_notified_at=timezone.now())
@@ -262,6 +264,8 @@ def follow_ups_escalate_due(*, now: datetime) -> int:
                 from_value=str(level - 1),
                 to_value=f"{level}: {target.get_username()}",
             )
+            follow_up.escalation_level = level
+            webhook_events.follow_up_changed(follow_up=follow_up, event=WebhookEvent.FOLLOW_UP_ESCALATED)
             if level == 1 and not follow_up.is_proactive():
                 # It just became overdue: the health tick later in this run recomputes its customer.
                 health_mark(contact_ids=[follow_up.contact_id], account_ids=[follow_up.account_id])

@@ -25,7 +25,9 @@ from feedback.models import (
     FollowUpEvent,
     RoutingRule,
     SurveyResponse,
+    WebhookEvent,
 )
+from feedback.webhooks import events as webhook_events
 from surveys import access, segments
 from surveys.models import Question, Team
 from vocsite.queueing import sweep_grace
@@ -249,6 +251,7 @@ def follow_up_open(
     FollowUpEvent.objects.create(follow_up=follow_up, kind=FollowUpEvent.Kind.CREATED, note=note)
     FollowUpEvent.objects.create(follow_up=follow_up, kind=FollowUpEvent.Kind.ASSIGNED, to_value=owner.get_username())
     notifications.notify_assigned(follow_up=follow_up, step=1)
+    webhook_events.follow_up_changed(follow_up=follow_up, event=WebhookEvent.FOLLOW_UP_CREATED)
     if follow_up.response_id is not None:  # a customer's open problem counts against their health
         health_mark(contact_ids=[follow_up.contact_id], account_ids=[follow_up.account_id])
     return follow_up

@@ -16,6 +16,7 @@ from django.utils import timezone
 from feedback import rollups
 from feedback.analysis import analyse
 from feedback.models import Answer, AnswerTheme, SurveyResponse, Theme
+from feedback.webhooks import events as webhook_events
 from vocsite.queueing import enqueue_after_commit, sweep_grace
 
 TAG_BATCH = 500
@@ -73,6 +74,7 @@ def _tag(answers: QuerySet[Answer]) -> int:
         Answer.objects.bulk_update(rows, RESULT_FIELDS)
         AnswerTheme.objects.bulk_create(links, ignore_conflicts=True)
         rollups.rollup_mark_responses(response_ids={answer.response_id for answer in rows})
+        webhook_events.responses_tagged(response_ids={answer.response_id for answer in rows})
     return len(rows)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from feedback import digest_delivery, loop, notifications, rollups, routing, tagging
 from feedback.health import services as health
+from feedback.webhooks import delivery as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,16 @@ def send_digests(delivery_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
+def deliver_webhook_messages(message_ids: list[int]) -> dict[str, int]:
+    """Make the due attempt at each of these webhook messages (a message not due is skipped)."""
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        outcome = webhooks.message_deliver(message_id=message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+@shared_task(acks_late=True)
 def refresh_health() -> int:
     """Recompute a batch of marked health scores (and run the alert rules on them)."""
     return health.health_refresh_dirty()
@@ -74,5 +85,6 @@ def feedback_tick() -> dict[str, int]:
         "marked": rollups.rollups_mark_recent_invitations(now=now),
         "rollups": rollups.rollups_refresh_dirty(),
         "digests": digest_delivery.digests_fan_out(now=now),
+        "webhooks": webhooks.webhooks_tick(now=now),
         **health.health_tick(now=now),
     }

@@ -36,6 +36,7 @@ class Area(StrEnum):
     PEOPLE = "people"  # the staff of one's own teams
     REFERENCE = "reference"  # shared lists everyone picks from: themes, root causes, calendars
     ROUTING = "routing"  # routing rules of a team's surveys: who follows up, how fast
+    WEBHOOKS = "webhooks"  # a team's webhook subscriptions and what was sent to them (customer data)
     SETTINGS = "settings"  # teams, roles, routing, calendars, audit log, tokens: administrators
 
 
@@ -73,6 +74,7 @@ GRANTS: dict[str, dict[Area, dict[Action, str]]] = {
         Area.PEOPLE: READ,
         Area.REFERENCE: READ,
         Area.ROUTING: _grant(*WRITE),
+        Area.WEBHOOKS: _grant(*WRITE),
     },
     Role.AGENT: {
         Area.DESIGN: READ,
@@ -160,6 +162,9 @@ RESOURCES: dict[str, Resource] = {
     ),
     "feedback.digestsubscription": Resource(Area.DIGESTS, "team"),
     "feedback.digestdelivery": Resource(Area.DIGESTS, "subscription__team"),
+    "feedback.webhooksubscription": Resource(Area.WEBHOOKS, "team"),
+    "feedback.webhookmessage": Resource(Area.WEBHOOKS, "subscription__team"),
+    "feedback.webhookattempt": Resource(Area.WEBHOOKS, "message__subscription__team"),
     "feedback.theme": Resource(Area.REFERENCE),
     "feedback.rootcause": Resource(Area.REFERENCE),
     "feedback.businesscalendar": Resource(Area.REFERENCE),

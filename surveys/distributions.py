@@ -18,7 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys import segments
+from surveys import segments, signals
 from surveys.models import Contact, Distribution, Invitation, InvitationEmail, Segment, Survey
 from surveys.suppression import address_normalise, suppressed_among
 
@@ -239,10 +239,22 @@ def distributions_finish(*, now: datetime) -> int:
         )
         if open_emails.exists() or reminders_left.exists():
             continue
-        finished += Distribution.objects.filter(pk=distribution.pk, status=Status.SENDING).update(
-            status=Status.FINISHED, finished_at=now
-        )
+        finished += _finish(distribution, now=now)
     return finished
+
+
+@transaction.atomic
+def _finish(distribution: Distribution, *, now: datetime) -> int:
+    """Mark one distribution finished (once) and tell the receivers of distribution_finished."""
+    if not Distribution.objects.filter(pk=distribution.pk, status=Status.SENDING).update(
+        status=Status.FINISHED, finished_at=now
+    ):
+        return 0
+    distribution.status, distribution.finished_at = Status.FINISHED, now
+    if signals.distribution_finished.has_listeners():
+        figures = distribution_figures(distribution=distribution)
+        signals.distribution_finished.send(sender=Distribution, distribution=distribution, figures=figures)
+    return 1
 
 
 def distribution_figures(*, distribution: Distribution) -> dict[str, Any]:

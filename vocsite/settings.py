@@ -274,6 +274,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # The sweeps leave work this young alone: its own message is most likely still on its way.
 SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 120, minimum=1)
 
+# Webhooks (feedback/webhooks/): only https to public addresses unless this is on, for on-premise
+# receivers on private networks (then http and private or loopback addresses are allowed; cloud
+# metadata addresses never are). A subscription is disabled, and its team told, once this many
+# messages in a row have failed every attempt of the retry schedule (about a day each).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES = env_int("WEBHOOK_DISABLE_AFTER_FAILED_MESSAGES", 1, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Sent and failed messages (and their attempts) are deleted after this many days.
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
+# Signing secrets are stored encrypted under a key derived from this (default: SECRET_KEY). Set it
+# on its own in production: changing it makes every stored secret unreadable (rotate them all).
+WEBHOOK_ENCRYPTION_KEY = env_str("WEBHOOK_ENCRYPTION_KEY") or SECRET_KEY
+
 # Distribution: how invitations are sent.
 CONTACT_FREQUENCY_DAYS = env_int("CONTACT_FREQUENCY_DAYS", 30)
 SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 200, minimum=1)

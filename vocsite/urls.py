@@ -13,6 +13,7 @@ from feedback.digests_api import DigestDeliveryViewSet, DigestSubscriptionViewSe
 from feedback.health_settings_api import AlertRuleViewSet, HealthWeightViewSet
 from feedback.loop_api import RoutingRuleViewSet
 from feedback.staff_api import StaffViewSet
+from feedback.webhooks.api import WebhookMessageViewSet, WebhookSubscriptionViewSet
 from surveys.api import AuditEventViewSet, DistributionViewSet, SurveyViewSet
 from surveys.contacts_api import ContactImportViewSet, ContactViewSet, SegmentViewSet
 from surveys.invitations_api import InvitationViewSet
@@ -48,6 +49,8 @@ router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("contact-erasures", ContactErasureViewSet, basename="contact-erasure")
 router.register("suppressed-addresses", SuppressedAddressViewSet, basename="suppressed-address")
 router.register("api-tokens", ApiTokenViewSet, basename="api-token")
+router.register("webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription")
+router.register("webhook-messages", WebhookMessageViewSet, basename="webhook-message")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

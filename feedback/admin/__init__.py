@@ -1,5 +1,5 @@
 """Django admin for feedback: one module per concern, registered on import."""
 
-from feedback.admin import accounts, digests, loop, responses
+from feedback.admin import accounts, digests, loop, responses, webhooks
 
-__all__ = ["accounts", "digests", "loop", "responses"]
+__all__ = ["accounts", "digests", "loop", "responses", "webhooks"]

@@ -39,8 +39,16 @@ from feedback.models.rollups import (
     SurveySummary,
     ThemeRollup,
 )
+from feedback.models.webhooks import (
+    SUBSCRIBABLE_EVENTS,
+    WebhookAttempt,
+    WebhookEvent,
+    WebhookMessage,
+    WebhookSubscription,
+)
 
 __all__ = [
+    "SUBSCRIBABLE_EVENTS",
     "AlertRule",
     "Answer",
     "AnswerQuerySet",
@@ -73,4 +81,8 @@ __all__ = [
     "SurveySummary",
     "Theme",
     "ThemeRollup",
+    "WebhookAttempt",
+    "WebhookEvent",
+    "WebhookMessage",
+    "WebhookSubscription",
 ]
