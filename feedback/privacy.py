@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models import Q
 
 from feedback.digests import scrub
-from feedback.models import Answer, DigestDelivery, FollowUp, FollowUpEvent, FollowUpNotification
+from feedback.models import Answer, DigestDelivery, FollowUp, FollowUpEvent, FollowUpNotification, WebhookMessage
+from feedback.webhooks.outbox import body_redact
 from vocsite.privacy import registry
 from vocsite.privacy.registry import DataClass, Erase, ModelPrivacy, PersonalField, fields
 
@@ -82,6 +83,15 @@ def notification_erase_hook(batch: registry.ErasureBatch) -> int:
     return FollowUpNotification.objects.filter(
         pk__in=batch.rows.get("feedback.followupnotification", []), status=FollowUpNotification.Status.PENDING
     ).update(status=FollowUpNotification.Status.FAILED)
+
+
+def webhook_message_erase_hook(batch: registry.ErasureBatch) -> int:
+    """Remove the erased contacts' names, addresses and words from webhook payloads not yet purged."""
+    messages = list(WebhookMessage.objects.filter(pk__in=batch.rows.get("feedback.webhookmessage", [])).only("body"))
+    for message in messages:
+        message.body = body_redact(message.body)
+    WebhookMessage.objects.bulk_update(messages, ["body"])
+    return len(messages)
 
 
 registry.register(
@@ -195,6 +205,33 @@ registry.register(
         personal=fields(DataClass.CONTACT_LINK, Erase.DELETE, "contact"),
     ),
     ModelPrivacy("feedback.AlertRule", not_personal={"name": CONFIGURATION}),
+    # Webhooks: only messages of subscriptions that opted into personal data name a customer (and
+    # are tied to them); erasing the customer redacts those payloads. Every message and attempt is
+    # deleted after WEBHOOK_RETENTION_DAYS (feedback.webhooks.delivery.webhook_messages_purge).
+    ModelPrivacy(
+        "feedback.WebhookSubscription",
+        not_personal={
+            "events": "event names",
+            "secret_encrypted": "a receiver's signing key, encrypted; about no person",
+            "previous_secret_encrypted": "a receiver's previous signing key, encrypted",
+        },
+    ),
+    ModelPrivacy(
+        "feedback.WebhookMessage",
+        personal=fields(DataClass.CONTACT_LINK, Erase.NULL, "contact")
+        + fields(DataClass.FREE_TEXT, Erase.HOOK, "body"),
+        contact_path="contact",
+        export_as="webhook_messages",
+        age_field="created_at",
+        in_use=Q(status=WebhookMessage.Status.PENDING),
+        erase_hook=webhook_message_erase_hook,
+    ),
+    ModelPrivacy(
+        "feedback.WebhookAttempt",
+        # A receiver's answer could quote anything it was sent.
+        personal=fields(DataClass.DELIVERY_ERRORS, Erase.BLANK, "error", "response_excerpt"),
+        age_field="at",
+    ),
     ModelPrivacy("feedback.HealthAlert", not_personal={"details": "the numbers that made a rule fire for a company"}),
     ModelPrivacy("feedback.ResponseRollup", not_personal={"nps_histogram": COUNTS}),
     ModelPrivacy("feedback.SurveySummary", not_personal={"figures": "a survey's figures by month, added up"}),

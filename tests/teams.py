@@ -29,7 +29,10 @@ from feedback.models import (
     StaffProfile,
     SurveyResponse,
     Theme,
+    WebhookMessage,
+    WebhookSubscription,
 )
+from feedback.webhooks import signing
 from surveys import services
 from surveys.audit import Action, audit_record
 from surveys.models import (
@@ -87,6 +90,8 @@ class Side:
     subscription: DigestSubscription
     delivery: DigestDelivery
     rule: RoutingRule
+    webhook: Any = None  # a WebhookSubscription (make_webhook)
+    webhook_message: Any = None
 
     def row(self, name: str) -> Any:
         """A row of this side by name; "user" is one of the team's people."""
@@ -178,7 +183,7 @@ def make_side(name: str) -> Side:
     rule = RoutingRule.objects.create(
         name=f"{name} detractors", survey=survey, active=False, owner_mode=RoutingRule.OwnerMode.TEAM, team=team
     )
-    return Side(
+    side = Side(
         team=team,
         people=people,
         survey=survey,
@@ -200,6 +205,30 @@ def make_side(name: str) -> Side:
         delivery=delivery,
         rule=rule,
     )
+    side.webhook, side.webhook_message = make_webhook(team=team, contact=contact)
+    return side
+
+
+def make_webhook(*, team: Team, contact: Contact) -> tuple[Any, Any]:
+    """A team's webhook subscription (to a public address literal: no DNS) and one message naming a customer."""
+    webhook = WebhookSubscription.objects.create(
+        team=team,
+        url="https://203.0.113.10/hooks",
+        events=["response.completed"],
+        include_personal_data=True,
+        secret_encrypted=signing.encrypt(signing.secret_new()),
+    )
+    body = f'{{"type":"response.completed","data":{{"contact":{{"email":"{contact.email}"}}}}}}'
+    message = WebhookMessage.objects.create(
+        subscription=webhook,
+        event="response.completed",
+        msg_id=f"msg_{team.pk}",
+        body=body,
+        contact=contact,
+        created_at=timezone.now(),
+        status=WebhookMessage.Status.DELIVERED,
+    )
+    return webhook, message
 
 
 def make_world() -> World:

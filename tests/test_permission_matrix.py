@@ -101,6 +101,8 @@ ROWS = {
     "feedback.digestdelivery": "delivery",
     "feedback.routingrule": "rule",
     "surveys.team": "team",
+    "feedback.webhooksubscription": "webhook",
+    "feedback.webhookmessage": "webhook_message",
     "auth.user": "user",
 }
 
@@ -838,6 +840,30 @@ MATRIX: dict[str, Any] = {
         delete="200 200 404 200 403",
         history="200 200 404 200 200",
     ),
+    # Webhooks: administrators and the team's managers; messages and their attempts are records.
+    **admin_routes(
+        "feedback.webhooksubscription",
+        changelist="200 200 403 403 403",
+        add="200 200 403 403 403",
+        change="200 200 404 404 404",
+        post="200 200 404 404 404",
+        delete="200 200 404 404 404",
+        history="200 200 404 404 404",
+        foreign=lambda world: {
+            "team": world.south.team.pk,
+            "url": "https://93.184.215.14/hooks",
+            "events": ["response.completed"],
+        },
+    ),
+    **admin_routes(
+        "feedback.webhookmessage",
+        changelist="200 200 403 403 403",
+        add="403 403 403 403 403",
+        change="200 200 404 404 404",
+        post="403 403 404 404 404",
+        delete="200 200 404 404 404",
+        history="200 200 404 404 404",
+    ),
     # The REST API and its documentation.
     "api/v1/": Staff(lambda world: "/api/v1/", get="200 200 200 200 200"),
     # The API's description (no data) is public, as drf-spectacular serves it by default.
@@ -1009,6 +1035,36 @@ MATRIX: dict[str, Any] = {
         lambda world: f"/api/v1/api-tokens/{world.shared['apitoken'].pk}/", get="200 404 404 404 404"
     ),
     "api/v1/api-tokens/{pk}/revoke/": ApiAction("api-tokens", "surveys.apitoken", "revoke", "200 404 404 404 404"),
+    # Webhooks: administrators and the team's managers; nobody else sees them.
+    **api_routes(
+        "webhook-subscriptions",
+        "feedback.webhooksubscription",
+        listing="200 200 403 403 403",
+        create=(
+            "201 400 403 403 403",
+            lambda world: {
+                "team": world.south.team.pk,
+                "url": "https://93.184.215.14/hooks",
+                "events": ["response.completed"],
+            },
+        ),
+        foreign_query=lambda world: {"team": world.south.team.pk},
+        detail="200 200 404 404 404",
+        patch="200 200 404 404 404",
+        delete="204 204 404 404 404",
+        actions={
+            "rotate-secret": ("200 200 404 404 404", None),
+            "enable": ("200 200 404 404 404", None),
+            "test": ("202 202 404 404 404", None),
+        },
+    ),
+    **api_routes(
+        "webhook-messages",
+        "feedback.webhookmessage",
+        listing="200 200 403 403 403",
+        foreign_query=lambda world: {"subscription": world.south.webhook.pk},
+        detail="200 200 404 404 404",
+    ),
     "api/v1/audit-events/": Staff(lambda world: "/api/v1/audit-events/", get="200 403 403 403 403"),
     "api/v1/audit-events/{pk}/": Staff(
         lambda world: f"/api/v1/audit-events/{world.shared['auditevent'].pk}/", get="200 404 404 404 404"

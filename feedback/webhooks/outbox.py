@@ -23,6 +23,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from feedback.models import WebhookMessage, WebhookSubscription
+from vocsite.privacy.registry import REDACTED
 from vocsite.queueing import enqueue_after_commit
 from vocsite.rows import default_columns
 
@@ -36,6 +37,19 @@ def body_dumps(*, event: str, at: datetime, data: dict[str, Any]) -> str:
     """The exact JSON a message sends (Standard Webhooks' type / timestamp / data)."""
     payload = {"type": event, "timestamp": at, "data": data}
     return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+PERSONAL_KEYS = ("contact", "answers", "texts", "resolution_note")
+
+
+def body_redact(body: str) -> str:
+    """The body without the personal data an opted-in subscription received (erasure)."""
+    payload = json.loads(body)
+    data = payload.get("data", {})
+    for key in PERSONAL_KEYS:
+        if key in data:
+            data[key] = REDACTED if isinstance(data[key], str) else None
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def msg_id_new() -> str:
