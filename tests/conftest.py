@@ -95,7 +95,13 @@ def smtp_sink() -> Any:
 
 
 @pytest.fixture
-def celery_worker(smtp_sink: SmtpSink, settings: Any) -> Any:
+def worker_settings() -> dict[str, str]:
+    """Settings (environment variables) of the celery_worker fixture's worker; a test module may override it."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(smtp_sink: SmtpSink, settings: Any, worker_settings: dict[str, str]) -> Any:
     """A real `celery worker` process on Redis and the test database, sending to smtp_sink."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = service_env(
@@ -104,6 +110,7 @@ def celery_worker(smtp_sink: SmtpSink, settings: Any) -> Any:
         smtp_port=smtp_sink.port,
         queue=queue,
         SEND_RETRY_BASE_SECONDS="1",
+        **worker_settings,
     )
     celery_app.conf.task_default_queue = queue
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
