@@ -1,6 +1,8 @@
 """Celery tasks of feedback: thin wrappers that take ids and call one service."""
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -49,21 +51,18 @@ def send_follow_up_notification(notification_id: int) -> bool:
 @shared_task(acks_late=True)
 def send_digests(delivery_ids: list[int]) -> dict[str, int]:
     """Send a chunk of digest deliveries (each claimed on its own, so a rerun skips the sent)."""
-    outcomes: dict[str, int] = {}
-    for delivery_id in delivery_ids:
-        outcome = digest_delivery.digest_deliver(delivery_id=delivery_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return _tally(digest_delivery.digest_deliver(delivery_id=delivery_id) for delivery_id in delivery_ids)
 
 
 @shared_task(acks_late=True)
 def deliver_webhook_messages(message_ids: list[int]) -> dict[str, int]:
     """Make the due attempt at each of these webhook messages (a message not due is skipped)."""
-    outcomes: dict[str, int] = {}
-    for message_id in message_ids:
-        outcome = webhooks.message_deliver(message_id=message_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return _tally(webhooks.message_deliver(message_id=message_id) for message_id in message_ids)
+
+
+def _tally(outcomes: Iterable[str]) -> dict[str, int]:
+    """How many times each outcome came up (a task's result, for the logs)."""
+    return dict(Counter(outcomes))
 
 
 @shared_task(acks_late=True)

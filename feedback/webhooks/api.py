@@ -18,34 +18,24 @@ from feedback.models import SUBSCRIBABLE_EVENTS, WebhookAttempt, WebhookMessage,
 from feedback.webhooks import services
 from surveys.access_api import ScopedRelationsMixin, ScopedViewSetMixin
 
+# What the service keeps up to date; a caller reads it and never writes it.
+STATE_FIELDS = [
+    "active",
+    "disabled_at",
+    "disabled_reason",
+    "consecutive_failures",
+    "previous_secret_until",
+    "created_at",
+]
+
 
 class WebhookSubscriptionSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS), allow_empty=False)
 
     class Meta:
         model = WebhookSubscription
-        fields = [
-            "id",
-            "team",
-            "url",
-            "description",
-            "events",
-            "include_personal_data",
-            "active",
-            "disabled_at",
-            "disabled_reason",
-            "consecutive_failures",
-            "previous_secret_until",
-            "created_at",
-        ]
-        read_only_fields = [
-            "active",
-            "disabled_at",
-            "disabled_reason",
-            "consecutive_failures",
-            "previous_secret_until",
-            "created_at",
-        ]
+        fields = ["id", "team", "url", "description", "events", "include_personal_data", *STATE_FIELDS]
+        read_only_fields = STATE_FIELDS
 
     def validate_url(self, value: str) -> str:
         return _field_checked(services.webhook_url_check, value, "url")

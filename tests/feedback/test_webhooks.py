@@ -6,7 +6,6 @@ real worker); retries are driven by making messages due and running the sweep, n
 """
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -41,14 +40,6 @@ ALL_EVENTS = [
     "response.completed",
     "response.tagged",
 ]
-
-
-@pytest.fixture
-def receiver(settings: Any) -> Iterator[Receiver]:
-    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

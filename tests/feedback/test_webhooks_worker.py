@@ -1,6 +1,5 @@
 """Webhooks with a real Celery worker on Redis: delivered after commit, retried by the sweep, at least once."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker_settings() -> dict[str, str]:
     return {"WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "1"}
-
-
-@pytest.fixture
-def receiver(settings: Any) -> Iterator[Receiver]:
-    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 def message_state() -> tuple[str, int] | None:
