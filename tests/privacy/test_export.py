@@ -36,6 +36,7 @@ def test_the_export_holds_the_contact_and_every_row_that_is_theirs(ada: Story, g
         "follow_ups",
         "health",
         "health_history",
+        "webhook_messages",  # payloads that named them (subscriptions that opted into personal data)
     ]
     # The health score derived from their answers is theirs too, with what it was made of.
     [health] = data["health"]

@@ -88,6 +88,7 @@ def test_every_path_to_a_contact_and_every_export_lookup_runs() -> None:
         "feedback.FollowUpNotification",
         "feedback.HealthScore",
         "feedback.HealthHistory",
+        "feedback.WebhookMessage",
     }
 
 
