@@ -34,6 +34,7 @@ from surveys.models import Account, Contact, Distribution, Membership, Role, Seg
 from tests import hostile
 from tests.conftest import make_contact, make_invitation, make_survey
 from tests.tokens import token_for
+from tests.teams import make_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,8 @@ class World:
     account: Account
     touchpoint: Touchpoint
     settings: dict[str, Any]
+    webhook: Any = None  # a WebhookSubscription and its message
+    webhook_message: Any = None
 
     def object_for(self, path: str) -> int:
         resource = path.split("/")[3]
@@ -107,6 +110,8 @@ class World:
             "accounts": self.account.pk,
             "touchpoints": self.touchpoint.pk,
             **{name: row.pk for name, row in self.settings.items()},
+            "webhook-subscriptions": self.webhook.pk,
+            "webhook-messages": self.webhook_message.pk,
         }[resource]
 
 
@@ -122,7 +127,10 @@ def world(admin_user: Any, django_capture_on_commit_callbacks: Any) -> World:
     contact = make_contact()
     distribution = Distribution.objects.create(name="Spring", survey=survey)
     distribution.contacts.add(contact)
+    webhook, webhook_message = make_webhook(team=Team.objects.create(name="Hooks"), contact=contact)
     return World(
+        webhook=webhook,
+        webhook_message=webhook_message,
         survey=survey,
         contact=contact,
         segment=Segment.objects.create(name="English", rules=[{"field": "language", "op": "eq", "value": "en"}]),
@@ -194,6 +202,17 @@ def _account(world: World) -> dict[str, Any]:
 
 def _touchpoint(world: World) -> dict[str, Any]:
     return {"key": f"stage-{next(unique)}", "name": "Stage", "name_zh": "阶段", "position": 1}
+
+
+def _webhook(world: World) -> dict[str, Any]:
+    # A public address literal: checked without DNS.
+    return {
+        "team": world.webhook.team_id,
+        "url": "https://93.184.215.14/hooks",
+        "events": ["response.completed"],
+        "description": "CRM",
+        "include_personal_data": False,
+    }
 
 
 def _send(world: World) -> dict[str, Any]:
@@ -323,6 +342,9 @@ BASELINES: dict[str, Callable[[World], dict[str, Any]]] = {
     "v1_surveys_partial_update": _survey,
     "v1_surveys_send_create": _send,
     "v1_surveys_from_template_create": lambda world: {"template": "nps", "name": "From a template"},
+    "v1_webhook_subscriptions_create": _webhook,
+    "v1_webhook_subscriptions_update": _webhook,
+    "v1_webhook_subscriptions_partial_update": _webhook,
 }
 WITH_BODY = [op for op in OPERATIONS if op.takes_json]
 WITH_QUERY = [op for op in OPERATIONS if op.query]

@@ -101,7 +101,7 @@ def target_for(url: str) -> Target:
     host = parts.hostname or ""
     try:
         addresses = resolve(host, port)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):  # UnicodeError (a bad IDN label) and an embedded NUL are ValueErrors
         raise AddressRefused(_("The host %(host)s could not be resolved.") % {"host": host}) from None
     if not addresses:
         raise AddressRefused(_("The host %(host)s could not be resolved.") % {"host": host})

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from feedback.models import Answer, FollowUp, SurveyResponse, WebhookEvent
-from feedback.webhooks.outbox import event_record, might_listen
+from feedback.webhooks.outbox import event_record, listening_teams, might_listen
 from surveys import access
 from surveys.models import Contact, Distribution, Question, Survey
 
@@ -86,6 +86,8 @@ def response_completed(
 
 def responses_tagged(*, response_ids: Iterable[int]) -> None:
     """Free text was analysed: sentiment and themes of each answer, the text itself for opted-in receivers."""
+    if listening_teams(event=WebhookEvent.RESPONSE_TAGGED) == frozenset():
+        return  # nobody listens anywhere: not even a query
     responses = (
         SurveyResponse.objects.filter(pk__in=list(response_ids))
         .select_related("survey", "contact")

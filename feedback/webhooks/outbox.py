@@ -127,14 +127,20 @@ def _insert_one_by_one(
 
 def might_listen(*, team_id: int, event: str) -> bool:
     """False only when the cache knows for sure that no subscription of the team wants the event."""
+    teams = listening_teams(event=event)
+    return teams is None or team_id in teams
+
+
+def listening_teams(*, event: str) -> frozenset[int] | None:
+    """The teams with an active subscription to the event, by the cache; None when it does not know."""
     try:
         found = cache.get_many([LISTENING_KEY, GENERATION_KEY])
     except CACHE_ERRORS:
-        return True  # the INSERT finds out, at the cost of one statement
+        return None  # the INSERT finds out, at the cost of one statement
     listening, generation = found.get(LISTENING_KEY), found.get(GENERATION_KEY)
     if not listening or generation is None or listening.get("generation") != generation:
-        return True
-    return team_id in listening["teams"].get(event, ())
+        return None
+    return frozenset(listening["teams"].get(event, ()))
 
 
 def listening_refresh() -> None:
