@@ -19,15 +19,19 @@ class Receiver:
     """Answers each POST with the next scripted status (200 when the script is empty)."""
 
     statuses: deque[int] = field(default_factory=deque)
+    # Cleared: each request waits until it is set again (an attempt held in flight).
+    go: threading.Event = field(default_factory=threading.Event)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> "Receiver":
         receiver = self
+        self.go.set()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.go.wait(timeout=30)
                 with receiver.lock:
                     receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
                     status = receiver.statuses.popleft() if receiver.statuses else 200

@@ -1,5 +1,7 @@
-"""Webhooks with a real Celery worker on Redis: delivered after commit, retried by the sweep, at least once."""
+"""Webhooks across processes and threads: a real Celery worker on Redis delivers after commit and the
+sweep's retry, and two senders never make the same attempt twice."""
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -8,7 +10,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from feedback.answering import response_save_page
-from feedback.models import WebhookMessage
+from feedback.models import WebhookAttempt, WebhookMessage
 from feedback.webhooks import delivery, services
 from surveys.models import Team
 from tests.conftest import make_contact, make_invitation, make_survey
@@ -21,6 +23,35 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker_settings() -> dict[str, str]:
     return {"WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "1"}
+
+
+def test_an_attempt_in_flight_is_not_made_again_by_another_worker(receiver: Receiver) -> None:
+    # Given a due message whose first attempt is held in flight by the receiver
+    team = Team.objects.create(name="North")
+    subscription, _secret = services.webhook_subscription_create(
+        team=team, url=receiver.url(), events=["response.completed"], by=None
+    )
+    now = timezone.now()
+    message = WebhookMessage.objects.create(
+        subscription=subscription,
+        event="webhook.ping",
+        msg_id="msg_held",
+        body="{}",
+        created_at=now,
+        next_attempt_at=now,
+    )
+    receiver.go.clear()
+    first = ThreadPoolExecutor(max_workers=1).submit(delivery.message_deliver, message_id=message.pk)
+    assert wait_until(lambda: WebhookMessage.objects.get().attempts == 1)
+
+    # When another worker (or the sweep) tries the same message meanwhile
+    second = delivery.message_deliver(message_id=message.pk)
+    receiver.go.set()
+
+    # Then it skips it, and the receiver saw a single request
+    assert (second, first.result(timeout=30)) == ("skipped", "delivered")
+    assert len(receiver.received()) == 1
+    assert WebhookAttempt.objects.count() == 1
 
 
 def message_state() -> tuple[str, int] | None:
