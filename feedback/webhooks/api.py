@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -53,12 +54,12 @@ def _field_checked(check: Any, value: Any, field: str) -> Any:
 
 
 class WebhookSecretSerializer(serializers.Serializer):
-    secret = serializers.CharField(help_text="The signing secret (whsec_...): shown in this answer only.")
+    secret = serializers.CharField(help_text=_("The signing secret (whsec_...): shown in this answer only."))
     previous_secret_until = serializers.DateTimeField(allow_null=True)
 
 
 class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
-    secret = serializers.CharField(read_only=True, help_text="The signing secret (whsec_...): shown only now.")
+    secret = serializers.CharField(read_only=True, help_text=_("The signing secret (whsec_...): shown only now."))
 
     class Meta(WebhookSubscriptionSerializer.Meta):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]

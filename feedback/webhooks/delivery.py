@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from feedback.models import WebhookAttempt, WebhookMessage, WebhookSubscription
 from feedback.notifications import staff_language
@@ -81,7 +82,8 @@ def _send(message: WebhookMessage, *, now: datetime) -> addresses.Answer:
     except addresses.AddressRefused as refused:
         return addresses.Answer(None, str(refused), "", 0)
     except InvalidToken:
-        return addresses.Answer(None, "The signing secret cannot be read (WEBHOOK_ENCRYPTION_KEY changed?).", "", 0)
+        unreadable = _("The signing secret cannot be read (was WEBHOOK_ENCRYPTION_KEY changed?).")
+        return addresses.Answer(None, unreadable, "", 0)
     headers = signing.headers(secrets_=keys, msg_id=message.msg_id, timestamp=int(now.timestamp()), body=message.body)
     return addresses.post(target, body=message.body.encode(), headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
 

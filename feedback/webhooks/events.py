@@ -20,6 +20,7 @@ from surveys.models import Contact, Distribution, Question, Survey
 NPS_CATEGORIES = ((range(0, 7), "detractor"), (range(7, 9), "passive"), (range(9, 11), "promoter"))
 SCORED_KINDS = (Question.Kind.NPS, Question.Kind.CSAT, Question.Kind.CES, Question.Kind.STARS)
 TEXT_KINDS = (Question.Kind.SHORT_TEXT, Question.Kind.LONG_TEXT)
+CHOICE_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)
 
 
 def nps_category(questions: Iterable[Question], scores: Mapping[str, Any]) -> str | None:
@@ -69,7 +70,11 @@ def response_completed(
             "nps_category": nps_category(questions, answers),
             "completed_at": completed_at,
             "scores": {key: value for key, value in answers.items() if kinds.get(key) in SCORED_KINDS},
-            "choices": {key: value for key, value in answers.items() if isinstance(value, list | tuple)},
+            "choices": {
+                key: list(value) if isinstance(value, list | tuple) else [value]
+                for key, value in answers.items()
+                if kinds.get(key) in CHOICE_KINDS
+            },
         },
     }
     texts = {key: value for key, value in answers.items() if kinds.get(key) in TEXT_KINDS}

@@ -108,7 +108,7 @@ def _insert_one_by_one(
     *, team_id: int, event: str, plain: str, full: str, contact_id: int | None, at: datetime
 ) -> list[int]:
     """The same rows through the ORM, for the embedded SQLite (no jsonb containment there)."""
-    subscriptions = WebhookSubscription.objects.filter(team_id=team_id, active=True).only("events", "pk")
+    subscriptions = WebhookSubscription.objects.filter(team_id=team_id, active=True)
     messages = [
         WebhookMessage(
             subscription=subscription,

@@ -453,3 +453,24 @@ def test_old_messages_and_their_attempts_are_purged_after_the_retention_window(
 
     assert list(WebhookMessage.objects.values_list("pk", flat=True)) == [recent.pk]
     assert WebhookAttempt.objects.filter(message_id=old.pk).count() == 0
+
+
+def test_a_completed_payload_holds_every_score_and_choice_and_only_opted_in_ones_the_texts(team: Team) -> None:
+    subscribe(team, "https://93.184.215.14/hooks")
+    subscribe(team, "https://93.184.215.15/hooks", personal=True)
+
+    _final_page_statements(team)
+
+    plain, personal = (
+        json.loads(body)["data"] for body in WebhookMessage.objects.order_by("pk").values_list("body", flat=True)
+    )
+    assert plain["response"]["scores"] == {"nps": 9, "csat": 4, "ces": 6, "stars": 5}
+    assert plain["response"]["choices"] == {"plan": ["paid"], "used": ["web", "api"]}
+    assert plain["response"]["nps_category"] == "promoter"
+    assert "answers" not in plain
+    assert personal["answers"] == {
+        "role": "Ops lead",
+        "best": "Fast support",
+        "worst": "Slow exports",
+        "else": "Keep going",
+    }
