@@ -33,8 +33,8 @@ from feedback.models import (
 from surveys.models import Account, Contact, Distribution, Membership, Role, Segment, Survey, Team, Touchpoint
 from tests import hostile
 from tests.conftest import make_contact, make_invitation, make_survey
-from tests.tokens import token_for
 from tests.teams import make_webhook
+from tests.tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
