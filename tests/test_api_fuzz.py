@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from tests.routes import api_endpoints
 from tests.teams import World, make_world
 from tests.tokens import token_for
 
@@ -38,6 +39,22 @@ ROWS: dict[str, Callable[[World], Any]] = {
     "health-alerts": lambda world: world.north.alert.pk,
     "touchpoints": lambda world: world.shared["touchpoint"].pk,
     "api-tokens": lambda world: world.shared["apitoken"].pk,
+    "teams": lambda world: world.north.team.pk,
+    "memberships": lambda world: world.shared["membership"].pk,
+    "staff": lambda world: world.north.people["agent"].pk,
+    "themes": lambda world: world.shared["theme"].pk,
+    "root-causes": lambda world: world.shared["rootcause"].pk,
+    "business-calendars": lambda world: world.shared["businesscalendar"].pk,
+    "routing-rules": lambda world: world.north.rule.pk,
+    "digest-subscriptions": lambda world: world.north.subscription.pk,
+    "digest-deliveries": lambda world: world.north.delivery.pk,
+    "health-weights": lambda world: world.shared["healthweight"].pk,
+    "alert-rules": lambda world: world.shared["alertrule"].pk,
+    "invitations": lambda world: world.north.invitation.pk,
+    "contact-erasures": lambda world: world.shared["contacterasure"].pk,
+    "suppressed-addresses": lambda world: world.shared["suppressedaddress"].pk,
+    "webhook-subscriptions": lambda world: world.north.webhook.pk,
+    "webhook-messages": lambda world: world.north.webhook_message.pk,
 }
 
 
@@ -120,3 +137,9 @@ def test_no_generated_request_gets_a_server_error(fuzzed: tuple[World, str], rol
     failures = fuzz(world, base_url, role=role)
 
     assert failures == [], "\n\n".join(failures)
+
+
+def test_every_resource_with_object_routes_has_a_row_to_aim_at() -> None:
+    resources = {route.split("/")[2] for route in api_endpoints() if "{pk}" in route}
+
+    assert resources - set(ROWS) == set(), "add the resource to ROWS, so its actions run on a real object"
