@@ -20,7 +20,7 @@ def membership_grant(
     """Give a person a role in a team (administrators: no team), or change it; they become staff."""
     if (role == Role.ADMINISTRATOR) != (team is None):
         raise ValidationError({"role": _("Administrators have no team; every other role needs one.")})
-    rows = Membership.objects.select_for_update().filter(user=user)
+    rows = Membership.objects.select_for_update(of=("self",)).filter(user=user)
     membership = rows.filter(team=team).first() if team is not None else rows.filter(team__isnull=True).first()
     if membership is not None and membership.role == role:
         return membership

@@ -156,6 +156,7 @@ registry.register(
         not_personal={"name": DESIGN, "reminder_days": "numbers of days"},
     ),
     ModelPrivacy("surveys.Team", not_personal={"name": "the name of a group of staff"}),
+    ModelPrivacy("surveys.ApiToken", not_personal={"name": "what the token is for, such as 'CRM sync'"}),
     ModelPrivacy(
         "surveys.Account",
         not_personal={

@@ -59,8 +59,14 @@ ROWS: dict[str, Callable[[World], Any]] = {
 
 
 @pytest.fixture
-def fuzzed(transactional_db: Any, live_server: Any, settings: Any) -> tuple[World, str]:
-    """A world committed for the live server to see, and rate limits the fuzzing does not reach."""
+def fuzzed(
+    transactional_db: Any, django_db_serialized_rollback: Any, live_server: Any, settings: Any
+) -> tuple[World, str]:
+    """A world committed for the live server to see, and rate limits the fuzzing does not reach.
+
+    Serialized rollback puts back the rows migrations seed (alert rules, themes, weights), which
+    an earlier transactional test's flush removed.
+    """
     settings.API_RATES = dict.fromkeys(settings.API_RATES, "1000000/minute")
     return make_world(), live_server.url
 

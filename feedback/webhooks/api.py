@@ -96,6 +96,7 @@ class WebhookSubscriptionViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = WebhookSubscriptionSerializer
     filterset_fields = ["team", "active"]
+    ordering_fields = ["created_at", "url"]
     action_permissions = {"rotate_secret": "change", "enable": "change", "test": "change"}
 
     def get_queryset(self) -> QuerySet[WebhookSubscription]:

@@ -117,3 +117,13 @@ def test_a_member_sees_their_own_team_only_with_its_member_count() -> None:
 
     assert answer.status_code == 200
     assert answer.json()["results"] == [{"id": north.pk, "name": "North", "lead": None, "members_count": 2}]
+
+
+def test_an_empty_change_to_an_administrator_role_keeps_it(api: APIClient, administrator: Any) -> None:
+    membership = Membership.objects.get(user=administrator)
+
+    answer = api.patch(f"/api/v1/memberships/{membership.pk}/", {}, format="json")
+
+    assert answer.status_code == 200
+    assert answer.json()["role"] == Role.ADMINISTRATOR
+    assert Membership.objects.filter(user=administrator, team=None, role=Role.ADMINISTRATOR).exists()
