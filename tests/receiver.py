@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 that receives webhooks: it keeps every request and answers from a script."""
 
+import ssl
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    # Set: the receiver speaks https with this context (its certificate and key loaded).
+    tls: ssl.SSLContext | None = None
+
     def start(self) -> "Receiver":
         receiver = self
         self.go.set()
@@ -46,6 +50,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

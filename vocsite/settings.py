@@ -286,6 +286,13 @@ WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 # Signing secrets are stored encrypted under a key derived from this (default: SECRET_KEY). Set it
 # on its own in production: changing it makes every stored secret unreadable (rotate them all).
 WEBHOOK_ENCRYPTION_KEY = env_str("WEBHOOK_ENCRYPTION_KEY") or SECRET_KEY
+# Certificates of the authorities whose https receivers are trusted, as a PEM file, instead of the
+# system's (an on-premise receiver with a certificate from an internal authority). Unset: the system's.
+WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE") or None
+if WEBHOOK_CA_FILE and not Path(WEBHOOK_CA_FILE).is_file():
+    raise ImproperlyConfigured(
+        f"WEBHOOK_CA_FILE must name a PEM file of certificates; {WEBHOOK_CA_FILE!r} is not a file."
+    )
 
 # Distribution: how invitations are sent.
 CONTACT_FREQUENCY_DAYS = env_int("CONTACT_FREQUENCY_DAYS", 30)

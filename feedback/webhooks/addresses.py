@@ -166,7 +166,7 @@ def _pool(target: Target, *, timeout: float) -> urllib3.HTTPConnectionPool:
             retries=False,
             server_hostname=target.host,
             assert_hostname=target.host,
-            ssl_context=ssl.create_default_context(),
+            ssl_context=ssl.create_default_context(cafile=settings.WEBHOOK_CA_FILE),
         )
     return urllib3.HTTPConnectionPool(target.address, target.port, timeout=timeout, retries=False)
 
