@@ -46,6 +46,8 @@ class WebhookSubscription(models.Model):
     active = models.BooleanField(_("active"), default=True, db_index=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True, editable=False)
     disabled_reason = models.CharField(_("why disabled"), max_length=300, blank=True, editable=False)
+    # When the team was told it was disabled; the tick tells it again until an email went out.
+    disabled_told_at = models.DateTimeField(_("team told at"), null=True, blank=True, editable=False)
     # Messages in a row that failed every attempt; any delivery resets it.
     consecutive_failures = models.PositiveIntegerField(_("failed messages in a row"), default=0, editable=False)
     created_by = models.ForeignKey(

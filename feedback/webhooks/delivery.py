@@ -139,13 +139,19 @@ def _failed_for_good(subscription_id: int, *, last: addresses.Answer, now: datet
 
 
 def subscription_disabled_tell(*, subscription_id: int) -> int:
-    """Email the team's managers (administrators when it has none) that its webhook was disabled."""
-    subscription = WebhookSubscription.objects.select_related("team").filter(pk=subscription_id).first()
-    if subscription is None:
+    """Email the team's managers (administrators when it has none) that its webhook was disabled.
+
+    The subscription is claimed first (disabled_told_at), so the tick and the commit hook never
+    both send; if no email went out, the claim is given back and the next tick tries again.
+    """
+    untold = WebhookSubscription.objects.filter(pk=subscription_id, active=False, disabled_told_at__isnull=True)
+    if not untold.update(disabled_told_at=timezone.now()):
         return 0
+    subscription = WebhookSubscription.objects.select_related("team").get(pk=subscription_id)
     sent = 0
     link = settings.SITE_URL + reverse("admin:feedback_webhooksubscription_change", args=[subscription.pk])
-    for person in _people_to_tell(team_id=subscription.team_id):
+    people = _people_to_tell(team_id=subscription.team_id)
+    for person in people:
         with translation.override(staff_language(person)):
             text = render_to_string(
                 "feedback/email/webhook_disabled.txt", {"subscription": subscription, "link": link, "person": person}
@@ -156,7 +162,17 @@ def subscription_disabled_tell(*, subscription_id: int) -> int:
             sent += 1
         except OSError:
             logger.exception("Could not tell %s that webhook subscription %s was disabled", person.pk, subscription_id)
+    if people and not sent:
+        WebhookSubscription.objects.filter(pk=subscription_id).update(disabled_told_at=None)
     return sent
+
+
+def subscriptions_disabled_tell_pending() -> int:
+    """Tell the teams of disabled subscriptions whose notice has not gone out yet (an SMTP outage)."""
+    untold = WebhookSubscription.objects.filter(
+        active=False, disabled_at__isnull=False, disabled_told_at__isnull=True
+    ).values_list("pk", flat=True)
+    return sum(subscription_disabled_tell(subscription_id=pk) for pk in list(untold[:SWEEP_LIMIT]))
 
 
 def _people_to_tell(*, team_id: int) -> list:
@@ -187,6 +203,7 @@ def webhooks_tick(*, now: datetime) -> int:
         previous_secret_encrypted="", previous_secret_until=None
     )
     webhook_messages_purge(now=now)
+    subscriptions_disabled_tell_pending()
     return len(due)
 
 

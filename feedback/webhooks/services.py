@@ -95,7 +95,7 @@ def webhook_subscription_enable(*, subscription: WebhookSubscription) -> Webhook
     """Send again to a disabled subscription: its waiting messages are due at once, the failure count restarts."""
     now = timezone.now()
     if WebhookSubscription.objects.filter(pk=subscription.pk, active=False).update(
-        active=True, disabled_at=None, disabled_reason="", consecutive_failures=0
+        active=True, disabled_at=None, disabled_reason="", disabled_told_at=None, consecutive_failures=0
     ):
         WebhookMessage.objects.filter(subscription=subscription, status=WebhookMessage.Status.PENDING).update(
             next_attempt_at=now

@@ -25,7 +25,7 @@ from feedback.webhooks import addresses, delivery, outbox, services
 from surveys.distributions import distributions_finish
 from surveys.models import Distribution, Role, Survey, Team
 from tests.conftest import make_contact, make_invitation, make_survey, make_ten_question_survey
-from tests.realparts import SmtpSink
+from tests.realparts import SmtpSink, free_port
 from tests.receiver import Receiver
 from tests.survey_data import TEN_ANSWERS
 from tests.teams import make_person
@@ -234,6 +234,32 @@ def test_a_message_failing_every_attempt_disables_the_subscription_and_tells_the
     client.force_authenticate(user=manager)
     answer = client.post(f"/api/v1/webhook-subscriptions/{subscription.pk}/enable/")
     assert answer.status_code == 200 and answer.json()["active"] is True
+
+
+def test_the_disabled_notice_waits_out_a_mail_server_outage_and_goes_out_once(
+    receiver: Receiver, team: Team, django_capture_on_commit_callbacks: Any, smtp_sink: SmtpSink, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    manager = make_person("manager-north", team=team, role=Role.MANAGER)
+    subscription, _secret = subscribe(team, receiver.url())
+    receiver.statuses.extend([500] * len(delivery.SCHEDULE_SECONDS))
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_response(team)
+    for _attempt in range(len(delivery.SCHEDULE_SECONDS)):
+        sweep_when_due(django_capture_on_commit_callbacks)
+    subscription.refresh_from_db()
+    assert (subscription.active, subscription.disabled_told_at) == (False, None)
+
+    settings.EMAIL_PORT = smtp_sink.port
+    for _tick in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery.webhooks_tick(now=timezone.now())
+
+    told = [str(m["To"]) for m in smtp_sink.messages if "Webhook" in str(m["Subject"])]
+    assert told == [manager.email]
+    subscription.refresh_from_db()
+    assert subscription.disabled_told_at is not None
 
 
 def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
