@@ -143,6 +143,11 @@ def _starting_data(request: pytest.FixtureRequest) -> None:
     """The data the migrations seed; a transactional test before this one may have flushed it."""
     if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
+    starting_data_ensure()
+
+
+def starting_data_ensure() -> None:
+    """Seed what the migrations seed (themes, root causes, health weights, alert rules, touchpoints)."""
     from feedback.defaults import health_defaults_ensure, loop_defaults_ensure, themes_ensure
     from feedback.models import AlertRule, HealthWeight, RootCause, RoutingRule, Theme
     from surveys.catalog import touchpoints_ensure

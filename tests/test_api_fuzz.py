@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from tests.conftest import starting_data_ensure
 from tests.routes import api_endpoints
 from tests.teams import World, make_world
 from tests.tokens import token_for
@@ -59,15 +60,14 @@ ROWS: dict[str, Callable[[World], Any]] = {
 
 
 @pytest.fixture
-def fuzzed(
-    transactional_db: Any, django_db_serialized_rollback: Any, live_server: Any, settings: Any
-) -> tuple[World, str]:
+def fuzzed(transactional_db: Any, live_server: Any, settings: Any) -> tuple[World, str]:
     """A world committed for the live server to see, and rate limits the fuzzing does not reach.
 
-    Serialized rollback puts back the rows migrations seed (alert rules, themes, weights), which
-    an earlier transactional test's flush removed.
+    The rows migrations seed (alert rules, themes, weights) are put back first: an earlier
+    transactional test's flush removed them.
     """
     settings.API_RATES = dict.fromkeys(settings.API_RATES, "1000000/minute")
+    starting_data_ensure()
     return make_world(), live_server.url
 
 
