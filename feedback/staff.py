@@ -8,7 +8,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from feedback.models import StaffProfile
+from feedback import loop
+from feedback.models import FollowUp, StaffProfile
+from surveys import access
 from surveys.audit import Action, audit_record
 
 User = get_user_model()
@@ -42,5 +44,46 @@ def staff_deactivate(*, user: Any, by: Any, request: HttpRequest | None = None) 
         raise ValidationError({"detail": _("You cannot deactivate yourself; ask another administrator.")})
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
-    audit_record(actor=by, action=Action.STAFF_DEACTIVATED, target=user, request=request)
+    handed_over, kept = follow_ups_hand_over(leaving=user, by=by, request=request)
+    audit_record(
+        actor=by,
+        action=Action.STAFF_DEACTIVATED,
+        target=user,
+        request=request,
+        details={"follow_ups_handed_over": handed_over, "follow_ups_left": kept},
+    )
     return user
+
+
+def follow_ups_hand_over(*, leaving: Any, by: Any, request: HttpRequest | None = None) -> tuple[int, int]:
+    """Give a leaving person's open follow-ups to their manager, else their team's lead.
+
+    Each hand-over is an ordinary reassignment (event, audit row, email to the new owner). A
+    follow-up with neither person able to own it stays where it is, and is counted as left.
+    """
+    handed_over = kept = 0
+    open_ones = FollowUp.objects.filter(owner=leaving, status__in=FollowUp.OPEN_STATUSES).select_related("team__lead")
+    manager = StaffProfile.objects.filter(user=leaving).values_list("manager", flat=True).first()
+    for follow_up in open_ones.order_by("pk"):
+        target = _successor(follow_up, leaving=leaving, manager_id=manager)
+        if target is None:
+            kept += 1
+            continue
+        note = _("Handed over: %(name)s was deactivated.") % {"name": leaving.get_username()}
+        try:
+            loop.follow_up_assign(follow_up=follow_up, to=target, by=by, note=note, request=request)
+        except ValidationError:  # the survey's team differs from the follow-up's: leave it to a person
+            kept += 1
+            continue
+        handed_over += 1
+    return handed_over, kept
+
+
+def _successor(follow_up: FollowUp, *, leaving: Any, manager_id: int | None) -> Any:
+    candidates = [User.objects.filter(pk=manager_id).first() if manager_id else None]
+    candidates.append(follow_up.team.lead if follow_up.team else None)
+    for person in candidates:
+        able = person is not None and person.pk != leaving.pk and person.is_active and person.is_staff
+        if able and access.can_own_follow_ups(person, team_id=follow_up.team_id):
+            return person
+    return None

@@ -6,10 +6,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from feedback.models import DigestSubscription, HealthDirty, HealthWeight, RoutingRule, StaffProfile
+from feedback.models import (
+    DigestSubscription,
+    FollowUpEvent,
+    HealthDirty,
+    HealthWeight,
+    RoutingRule,
+    StaffProfile,
+)
 from surveys.models import Account, AuditEvent, Role, Team
 from tests.conftest import make_survey
-from tests.teams import make_person, make_world
+from tests.teams import make_person, make_side, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +63,35 @@ def test_deactivating_a_colleague_keeps_them_but_stops_their_access(administrato
     assert client_of(viewer).get("/api/v1/teams/").status_code == 403
     event = AuditEvent.objects.get(action=AuditEvent.Action.STAFF_DEACTIVATED)
     assert (event.actor, event.target_id, event.source) == (administrator, str(viewer.pk), AuditEvent.Source.API)
+
+
+def test_a_deactivated_agents_open_follow_ups_go_to_the_team_lead(administrator: Any) -> None:
+    side = make_side("north")
+    agent, lead = side.people["agent"], side.people["manager"]
+    Team.objects.filter(pk=side.team.pk).update(lead=lead)
+
+    answer = client_of(administrator).post(f"/api/v1/staff/{agent.pk}/deactivate/")
+
+    assert answer.status_code == 200
+    side.follow_up.refresh_from_db()
+    assert side.follow_up.owner == lead
+    handed = side.follow_up.events.get(kind=FollowUpEvent.Kind.ASSIGNED)
+    assert (handed.actor, handed.from_value, handed.to_value) == (administrator, agent.username, lead.username)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.FOLLOW_UP_REASSIGNED).count() == 1
+    deactivated = AuditEvent.objects.get(action=AuditEvent.Action.STAFF_DEACTIVATED)
+    assert deactivated.details == {"follow_ups_handed_over": 1, "follow_ups_left": 0}
+
+
+def test_follow_ups_nobody_can_take_stay_with_the_deactivated_owner_and_are_counted(administrator: Any) -> None:
+    side = make_side("north")  # no lead, and the agent has no manager
+    agent = side.people["agent"]
+
+    client_of(administrator).post(f"/api/v1/staff/{agent.pk}/deactivate/")
+
+    side.follow_up.refresh_from_db()
+    assert side.follow_up.owner == agent
+    deactivated = AuditEvent.objects.get(action=AuditEvent.Action.STAFF_DEACTIVATED)
+    assert deactivated.details == {"follow_ups_handed_over": 0, "follow_ups_left": 1}
 
 
 def test_an_administrator_cannot_deactivate_themselves(administrator: Any) -> None:
