@@ -5,6 +5,7 @@ Nothing here is a mock: the worker is `celery worker` in its own process on the 
 database, and the SMTP server speaks SMTP on a real socket.
 """
 
+import asyncio
 import http.client
 import json
 import os
@@ -47,7 +48,10 @@ class SmtpSink:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.rcpt_delay:
-            time.sleep(self.rcpt_delay)  # blocks the server on purpose: a slow mail server
+            # A slow mail server, slow for each session: one that blocked them all would also hold
+            # back its "250 accepted" replies, and a kill in the pause could land after a message
+            # was taken but before its sender heard so (the one window no sender can close).
+            await asyncio.sleep(self.rcpt_delay)
         reply = self.rcpt_replies.popleft() if self.rcpt_replies else "250 OK"
         if reply.startswith("250"):
             envelope.rcpt_tos.append(address)
